@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// The blocking pool's unit of work, as the spawn_blocking templates see it.
+
+#include <exception>
+
+namespace weft::detail {
+
+/// Intrusive unit of blocking work. The pool never allocates per job and
+/// never frees a job: the job owns itself (see blocking_task).
+class blocking_job {
+public:
+  /// On a pool thread: runs the closure and stores its result.
+  virtual void run() noexcept = 0;
+  /// After run(), on the same thread, once the thread has made itself
+  /// available for the next job: publishes the result. The pool never
+  /// touches the job afterwards.
+  virtual void complete() noexcept = 0;
+  /// Instead of run(): the job never starts. `why` is null for a
+  /// cancellation (shutdown), else the std::system_error of a thread start
+  /// the OS refused while no pool thread existed. Last call the pool makes.
+  virtual void cancel(std::exception_ptr why) noexcept = 0;
+  /// Shutdown asks a running job to stop; may race run().
+  virtual void request_stop() noexcept = 0;
+
+  /// The pool's intrusive links; no one else touches them.
+  blocking_job* pool_prev_ = nullptr;
+  blocking_job* pool_next_ = nullptr;
+
+protected:
+  blocking_job() = default;
+  ~blocking_job() = default;
+  blocking_job(const blocking_job&) = delete;
+  blocking_job& operator=(const blocking_job&) = delete;
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// The result slot of a spawned task or blocking job, read by its join_handle.
+
+#include <weft/detail/task_header.hpp>
+#include <weft/join_error.hpp>
+#include <weft/task.hpp>
+
+#include <exception>
+#include <expected>
+#include <variant>
+
+namespace weft::detail {
+
+/// A task_header with somewhere to put the result. The producer writes the
+/// result, then calls finish(); the join handle reads it once is_complete().
+template <class T>
+class join_state : public task_header {
+public:
+  /// Gives the join layer as a value. Preconditions: is_complete(), called once.
+  std::expected<T, join_error> take_result() noexcept(std::is_nothrow_move_constructible_v<stored_t<T>>) {
+    switch (result_.index()) {
+    case 1:
+      if constexpr (std::is_void_v<T>) return {};
+      else return std::move(std::get<1>(result_));
+    case 2:
+      return std::unexpected(join_error::panicked(id(), spawned_at(), std::get<2>(result_)));
+    default:
+      return std::unexpected(join_error::cancelled(id(), spawned_at()));
+    }
+  }
+
+  /// The exception the task threw, if it threw (for `co_await handle`).
+  std::exception_ptr panic() const noexcept {
+    return result_.index() == 2 ? std::get<2>(result_) : nullptr;
+  }
+
+protected:
+  using task_header::task_header;
+
+  /// 0: cancelled (or not yet set), 1: value, 2: exception.
+  std::variant<std::monostate, stored_t<T>, std::exception_ptr> result_;
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// `weft::join_error`: the join layer of a task's failure — it was cancelled,
+/// or it threw (Tokio's JoinError). The task's own result is the second layer.
+
+#include <weft/detail/task_header.hpp>
+
+#include <exception>
+#include <source_location>
+#include <string>
+
+namespace weft {
+
+/// Why awaiting a join_handle did not give the task's value.
+///
+/// Thrown by `co_await handle` when the task was cancelled (a task that threw
+/// has its own exception rethrown instead); returned as a value by
+/// `co_await handle.join()` in both cases.
+class join_error : public std::exception {
+public:
+  /// The task `id`, spawned at `where`, was cancelled.
+  static join_error cancelled(task_id id, std::source_location where);
+  /// The task `id`, spawned at `where`, threw `payload` (or, for a blocking
+  /// closure that never got a thread, the std::system_error of the refusal).
+  static join_error panicked(task_id id, std::source_location where, std::exception_ptr payload);
+
+  bool is_cancelled() const noexcept { return !payload_; }
+  bool is_panic() const noexcept { return static_cast<bool>(payload_); }
+  /// What the task threw; null if it was cancelled.
+  std::exception_ptr panic_payload() const noexcept { return payload_; }
+  task_id id() const noexcept { return id_; }
+  /// "task 7 (spawned at main.cpp:42) panicked: boom" / "task 7 (...) was cancelled".
+  const char* what() const noexcept override { return message_.c_str(); }
+
+private:
+  join_error(task_id id, std::exception_ptr payload, std::string message) noexcept
+      : id_(id), payload_(std::move(payload)), message_(std::move(message)) {}
+  task_id id_;
+  std::exception_ptr payload_;
+  std::string message_;
+};
+
+}  // namespace weft

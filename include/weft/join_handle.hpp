@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// `weft::join_handle<T>`: owned permission to await, abort or stop one task
+/// started by spawn or spawn_blocking.
+
+#include <weft/detail/join_state.hpp>
+#include <weft/join_error.hpp>
+
+#include <coroutine>
+#include <expected>
+#include <stdexcept>
+#include <utility>
+
+namespace weft {
+
+/// The result of spawn() or spawn_blocking(): await it for the task's value.
+///
+/// Move-only. Destroying the handle detaches the task: it keeps running and
+/// its result is dropped.
+///
+/// Thread safety: one handle is used by one thread at a time; abort(),
+/// request_stop(), is_finished() and id() may race the task itself.
+///
+/// Resumes on: a worker of the runtime the awaiting task belongs to — never
+/// on the blocking thread that ran the closure.
+///
+/// Errors: `co_await h` gives the value, rethrows what the task threw, or
+/// throws join_error (is_cancelled()) if it was cancelled. `co_await h.join()`
+/// never throws: it gives `std::expected<T, join_error>`. Awaiting a handle a
+/// second time, or an empty (moved-from) handle, throws std::logic_error.
+///
+/// Example:
+///     auto h = weft::spawn_blocking([path] { return read_file(path); });
+///     std::string text = co_await h;
+template <class T>
+class [[nodiscard]] join_handle {
+public:
+  using value_type = T;
+
+  join_handle() noexcept = default;
+  explicit join_handle(detail::join_state<T>* state) noexcept : state_(state) {}
+  join_handle(join_handle&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)), consumed_(other.consumed_) {}
+  join_handle& operator=(join_handle other) noexcept {
+    std::swap(state_, other.state_);
+    std::swap(consumed_, other.consumed_);
+    return *this;
+  }
+  ~join_handle() {
+    if (state_) state_->release();
+  }
+
+  /// Suspends until the task finishes; see the class doc for what it gives.
+  auto operator co_await() & { return awaiter{checked_state()}; }
+  auto operator co_await() && { return awaiter{checked_state()}; }
+
+  /// Suspends until the task finishes and gives the join layer as a value.
+  [[nodiscard]] auto join() { return joiner{checked_state()}; }
+
+  /// Cancels the task.
+  ///
+  /// Cancellation: an async task is cancelled at its next suspension point
+  /// (its frame is destroyed; a task aborted before its first poll never
+  /// runs). A blocking closure that has not started never runs: it leaves
+  /// the queue at once, its captures are destroyed and the handle resolves
+  /// as cancelled. A closure that has started runs to completion and the
+  /// handle gives its result; if it is stop-aware, stop is requested.
+  void abort() noexcept {
+    if (state_) state_->abort();
+  }
+
+  /// Signals the std::stop_token of a stop-aware blocking closure (queued or
+  /// running). Does not cancel; no effect on async tasks.
+  void request_stop() noexcept {
+    if (state_) state_->request_stop();
+  }
+
+  /// True once the task has finished (with a value, an exception or cancelled).
+  bool is_finished() const noexcept { return state_ && state_->is_complete(); }
+  task_id id() const noexcept { return state_ ? state_->id() : task_id{}; }
+
+  /// Blocks the calling thread until the task finishes (used by block_on).
+  /// Preconditions: not on a worker of the task's runtime.
+  std::expected<T, join_error> wait() {
+    detail::join_state<T>* state = checked_state();
+    state->wait_complete();
+    consumed_ = true;
+    return state->take_result();
+  }
+
+  /// Internal: the shared state (block_on drives the runtime until it completes).
+  const detail::task_header* state() const noexcept { return state_; }
+
+private:
+  detail::join_state<T>* checked_state() {
+    if (!state_) throw std::logic_error("weft: awaiting an empty join_handle");
+    if (consumed_) throw std::logic_error("weft: a join_handle can be awaited only once");
+    consumed_ = true;
+    return state_;
+  }
+
+  /// Registers the awaiting task as the joiner; false = already complete.
+  static bool suspend_on(detail::join_state<T>* state, std::coroutine_handle<> caller) {
+    detail::task_header* self = detail::task_header::current();
+    if (!self) throw std::logic_error("weft: a join_handle must be awaited inside a weft task");
+    return state->set_join_waiter(self->prepare_suspend(caller));
+  }
+
+  struct awaiter {
+    detail::join_state<T>* state_;
+    bool await_ready() const noexcept { return state_->is_complete(); }
+    bool await_suspend(std::coroutine_handle<> caller) const { return suspend_on(state_, caller); }
+    T await_resume() const {
+      if (auto payload = state_->panic()) std::rethrow_exception(payload);
+      auto result = state_->take_result();
+      if (!result) throw std::move(result).error();
+      if constexpr (!std::is_void_v<T>) return std::move(*result);
+    }
+  };
+
+  struct joiner {
+    detail::join_state<T>* state_;
+    bool await_ready() const noexcept { return state_->is_complete(); }
+    bool await_suspend(std::coroutine_handle<> caller) const { return suspend_on(state_, caller); }
+    std::expected<T, join_error> await_resume() const { return state_->take_result(); }
+  };
+
+  detail::join_state<T>* state_ = nullptr;
+  bool consumed_ = false;
+};
+
+}  // namespace weft

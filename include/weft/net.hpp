@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// `weft::net`: TCP and UDP sockets driven by the runtime's epoll reactor, and
+/// `endpoint`, an IPv4 or IPv6 address with a port.
+///
+/// Every socket is non-blocking, close-on-exec, and registered with the
+/// reactor of the runtime it was created in, which it keeps alive. An
+/// operation first tries its syscall; only if that would block does the task
+/// suspend until the reactor reports readiness, then it tries again. No
+/// worker thread ever blocks in a socket call. Writes never raise SIGPIPE: a
+/// write to a closed connection throws EPIPE instead.
+
+#include <weft/task.hpp>
+
+#include <array>
+#include <chrono>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace weft {
+
+namespace detail {
+
+class reactor;
+class registration;
+
+/// An open, non-blocking descriptor registered with a runtime's reactor:
+/// deregisters and closes it when destroyed. Move-only. Internal.
+class io_object {
+public:
+  io_object() noexcept = default;
+  /// Takes ownership of `fd` and registers it with the current runtime's
+  /// reactor. Errors: weft::no_runtime outside a runtime, std::system_error
+  /// if epoll refuses; `fd` is closed on failure.
+  explicit io_object(int fd);
+  io_object(io_object&& other) noexcept;
+  io_object& operator=(io_object&& other) noexcept;
+  ~io_object();
+
+  int fd() const noexcept { return fd_; }
+  registration& reg() const noexcept { return *reg_; }
+  /// Deregisters and closes now (no-op if empty).
+  void close() noexcept;
+
+private:
+  int fd_ = -1;
+  registration* reg_ = nullptr;
+  std::shared_ptr<reactor> reactor_;   // shares ownership of the runtime
+};
+
+}  // namespace detail
+
+namespace net {
+
+class tcp_stream;
+
+/// An IPv4 or IPv6 socket address: address, port, and for IPv6 a scope id.
+///
+/// Endpoints are values: cheap to copy, totally ordered (IPv4 before IPv6,
+/// then by address bytes, port and scope) and hashable.
+///
+/// Example:
+///     auto ep = weft::net::endpoint::parse("127.0.0.1:8080");
+///     ep.port();         // 8080
+///     ep.to_string();    // "127.0.0.1:8080"
+struct endpoint {
+  /// 0.0.0.0:0, the IPv4 unspecified address.
+  endpoint() noexcept = default;
+  /// An IPv4 endpoint from the address bytes in network order (a.b.c.d).
+  static endpoint v4(std::array<std::uint8_t, 4> address, std::uint16_t port) noexcept;
+  /// An IPv6 endpoint from the 16 address bytes in network order.
+  static endpoint v6(const std::array<std::uint8_t, 16>& address, std::uint16_t port,
+                     std::uint32_t scope_id = 0) noexcept;
+
+  /// Parses "a.b.c.d:port" or "[ipv6]:port" ("[fe80::1%eth0]:80" names a
+  /// scope by interface name or number). Numeric addresses only: no name
+  /// resolution.
+  /// Errors: std::invalid_argument on bad text or a port over 65535.
+  static endpoint parse(std::string_view text);
+
+  bool is_v4() const noexcept { return !is_v6_; }
+  bool is_v6() const noexcept { return is_v6_; }
+  std::uint16_t port() const noexcept { return port_; }
+  /// The same address with another port.
+  endpoint with_port(std::uint16_t port) const noexcept {
+    endpoint e = *this;
+    e.port_ = port;
+    return e;
+  }
+  /// The address bytes in network order: 4 for IPv4, 16 for IPv6.
+  std::span<const std::uint8_t> address_bytes() const noexcept {
+    return std::span<const std::uint8_t>(bytes_.data(), is_v6_ ? 16u : 4u);
+  }
+  std::uint32_t scope_id() const noexcept { return scope_id_; }
+
+  /// "127.0.0.1:8080", "[::1]:443", "[fe80::1%2]:80" (RFC 5952 form; the
+  /// scope as a number). parse(to_string()) gives the endpoint back.
+  std::string to_string() const;
+
+  friend auto operator<=>(const endpoint&, const endpoint&) = default;
+
+private:
+  bool is_v6_ = false;
+  std::array<std::uint8_t, 16> bytes_{};   // IPv4 uses the first 4
+  std::uint16_t port_ = 0;
+  std::uint32_t scope_id_ = 0;
+};
+
+/// A TCP socket listening for connections.
+///
+/// Thread safety: several tasks may accept on one listener at once; each
+/// connection goes to one of them.
+class tcp_listener {
+public:
+  /// Binds to `local` (port 0 picks a free port; see local_endpoint()) with
+  /// SO_REUSEADDR and starts listening (backlog SOMAXCONN).
+  /// Preconditions: called inside a runtime; the listener stays tied to it.
+  /// Errors: weft::no_runtime outside a runtime; std::system_error with the
+  /// errno, e.g. EADDRINUSE, EACCES, EADDRNOTAVAIL.
+  static tcp_listener bind(const endpoint& local);
+
+  /// Waits for the next connection and gives it with the peer's endpoint.
+  /// The accepted stream is non-blocking and close-on-exec.
+  ///
+  /// Resumes on: the calling worker if a connection is already queued;
+  /// otherwise a worker of the runtime, after the reactor saw one arrive.
+  /// Cancellation: a cancelled accept takes no connection from the backlog;
+  /// the next accept() gets it.
+  /// Errors: std::system_error with the errno, e.g. EMFILE when out of
+  /// descriptors (ECONNABORTED and EINTR are retried, not thrown);
+  /// std::logic_error if awaited outside a weft task.
+  [[nodiscard]] task<std::pair<tcp_stream, endpoint>> accept();
+
+  /// The address the listener is bound to (with the port chosen for port 0).
+  /// Errors: std::system_error with the errno.
+  endpoint local_endpoint() const;
+
+  /// The socket's descriptor, for options weft has no call for. Do not close it.
+  int native_handle() const noexcept { return io_.fd(); }
+
+private:
+  explicit tcp_listener(detail::io_object io) noexcept : io_(std::move(io)) {}
+  detail::io_object io_;
+};
+
+/// A connected TCP stream. Move-only; destroying it closes the connection.
+///
+/// Thread safety: one task may read while another writes (the two directions
+/// wait independently). Concurrent reads, or concurrent writes, are allowed
+/// but interleave in no particular order.
+class tcp_stream {
+public:
+  /// Connects to `peer`. Taken by value: a coroutine's reference parameters
+  /// dangle once the caller's full-expression ends.
+  ///
+  /// Resumes on: a worker of the runtime, once the handshake finished.
+  /// Cancellation: the half-open socket is closed; the peer may see a
+  /// connection that is reset at once.
+  /// Errors: std::system_error with the errno: ECONNREFUSED, ETIMEDOUT,
+  /// ENETUNREACH, EHOSTUNREACH, ...; weft::no_runtime outside a runtime.
+  [[nodiscard]] static task<tcp_stream> connect(endpoint peer);
+
+  /// Reads at most `buffer.size()` bytes: as many as are available, waiting
+  /// only if none are. 0 means the peer closed its side (or `buffer` is
+  /// empty).
+  ///
+  /// Resumes on: the calling worker if bytes are already there; otherwise a
+  /// worker of the runtime after the reactor saw data arrive.
+  /// Cancellation: cancel-safe. The bytes are taken from the socket only
+  /// when the read completes: a read cancelled while it waits has consumed
+  /// nothing, and the next read gets the data.
+  /// Errors: std::system_error with the errno, e.g. ECONNRESET when the peer
+  /// reset the connection.
+  [[nodiscard]] task<std::size_t> read(std::span<std::byte> buffer);
+
+  /// Writes at most `bytes.size()` bytes: as many as the socket buffer takes,
+  /// waiting only if it takes none. Gives how many were written.
+  ///
+  /// Resumes on: the calling worker if there was room; otherwise a worker of
+  /// the runtime after the reactor saw room.
+  /// Cancellation: cancel-safe: a write cancelled while it waits sent nothing.
+  /// Errors: std::system_error with the errno: EPIPE once the connection is
+  /// closed for writing (never SIGPIPE), ECONNRESET.
+  [[nodiscard]] task<std::size_t> write(std::span<const std::byte> bytes);
+
+  /// Reads until `buffer` is full.
+  ///
+  /// Resumes on: as read().
+  /// Cancellation: not cancel-safe: a cancelled read_exact may have consumed
+  /// a prefix of the message (it is in `buffer`, its length unknown).
+  /// Errors: std::system_error with the errno as read(); if the peer closes
+  /// before `buffer` is full, std::system_error with
+  /// std::errc::connection_reset and a what() that says "unexpected eof" —
+  /// for a caller expecting a whole message, an early close is a broken
+  /// connection. The bytes received before are in `buffer`.
+  [[nodiscard]] task<void> read_exact(std::span<std::byte> buffer);
+
+  /// Writes all of `bytes`.
+  ///
+  /// Resumes on: as write().
+  /// Cancellation: not cancel-safe: a cancelled write_all may have sent a
+  /// prefix of `bytes`.
+  /// Errors: as write().
+  [[nodiscard]] task<void> write_all(std::span<const std::byte> bytes);
+
+  /// Turns Nagle's algorithm off (true) or on (TCP_NODELAY).
+  /// Errors: std::system_error with the errno.
+  void set_nodelay(bool enabled);
+
+  /// SO_LINGER: nullopt (the default) closes in the background; a duration
+  /// of zero makes closing the stream reset the connection (RST), and the
+  /// peer's reads then fail with ECONNRESET.
+  /// Errors: std::system_error with the errno.
+  void set_linger(std::optional<std::chrono::seconds> linger);
+
+  /// Closes the writing half (FIN): the peer's reads then return 0 once they
+  /// have drained what was sent; this stream can still read.
+  /// Errors: std::system_error with the errno (e.g. ENOTCONN).
+  void shutdown_write();
+
+  /// Errors: std::system_error with the errno.
+  endpoint local_endpoint() const;
+  /// Errors: std::system_error with the errno (ENOTCONN once reset).
+  endpoint peer_endpoint() const;
+
+  /// The socket's descriptor, for options weft has no call for. Do not close it.
+  int native_handle() const noexcept { return io_.fd(); }
+
+private:
+  friend class tcp_listener;
+  explicit tcp_stream(detail::io_object io) noexcept : io_(std::move(io)) {}
+  detail::io_object io_;
+};
+
+/// A UDP socket.
+///
+/// Thread safety: several tasks may send and receive on one socket at once;
+/// each datagram goes to one receiver.
+class udp_socket {
+public:
+  /// Binds to `local` (port 0 picks a free port; see local_endpoint()).
+  /// Errors: weft::no_runtime outside a runtime; std::system_error with the
+  /// errno, e.g. EADDRINUSE.
+  static udp_socket bind(const endpoint& local);
+
+  /// Sends one datagram to `peer`; gives the bytes sent (all of them).
+  ///
+  /// Resumes on: the calling worker if the send buffer had room; otherwise a
+  /// worker of the runtime after the reactor saw room.
+  /// Cancellation: cancel-safe: a send cancelled while it waits sent nothing.
+  /// Errors: std::system_error with the errno, e.g. EMSGSIZE,
+  /// EAFNOSUPPORT (an IPv6 peer for an IPv4 socket), ECONNREFUSED (an ICMP
+  /// error from an earlier datagram).
+  [[nodiscard]] task<std::size_t> send_to(std::span<const std::byte> datagram, const endpoint& peer);
+
+  /// Receives one datagram into `buffer` and gives its length and sender. A
+  /// datagram longer than `buffer` is truncated to it (the rest is lost).
+  ///
+  /// Resumes on: the calling worker if a datagram is queued; otherwise a
+  /// worker of the runtime after the reactor saw one arrive.
+  /// Cancellation: cancel-safe: a receive cancelled while it waits takes no
+  /// datagram.
+  /// Errors: std::system_error with the errno.
+  [[nodiscard]] task<std::pair<std::size_t, endpoint>> recv_from(std::span<std::byte> buffer);
+
+  /// Errors: std::system_error with the errno.
+  endpoint local_endpoint() const;
+
+  /// The socket's descriptor, for options weft has no call for. Do not close it.
+  int native_handle() const noexcept { return io_.fd(); }
+
+private:
+  explicit udp_socket(detail::io_object io) noexcept : io_(std::move(io)) {}
+  task<std::size_t> send_to_copy(std::span<const std::byte> datagram, endpoint peer);
+  detail::io_object io_;
+};
+
+}  // namespace net
+}  // namespace weft
+
+/// Hashes all of an endpoint (family, address, port, scope).
+template <>
+struct std::hash<weft::net::endpoint> {
+  std::size_t operator()(const weft::net::endpoint& e) const noexcept {
+    std::size_t h = e.is_v6() ? 0x9e3779b97f4a7c15u : 0;
+    for (const std::uint8_t b : e.address_bytes()) h = (h ^ b) * 0x100000001b3u;
+    h = (h ^ e.port()) * 0x100000001b3u;
+    return (h ^ e.scope_id()) * 0x100000001b3u;
+  }
+};

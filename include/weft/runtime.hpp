@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// `weft::runtime`, its builder, and `weft::handle`: start the async workers
+/// and the blocking pool, drive a task from outside, and shut down.
+
+#include <weft/detail/blocking_task.hpp>
+#include <weft/detail/spawned_task.hpp>
+#include <weft/join_handle.hpp>
+#include <weft/task.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <stdexcept>
+#include <string>
+
+namespace weft {
+
+/// Thrown by handle::current() (and so by spawn/spawn_blocking) outside a
+/// runtime: "must be called from the context of a weft runtime".
+class no_runtime : public std::logic_error {
+public:
+  no_runtime();
+};
+
+/// A snapshot of a runtime's counters; cheap enough to take every millisecond.
+/// Gauges are exact when the runtime is quiescent.
+struct runtime_metrics {
+  std::size_t workers = 0;                     ///< async worker threads
+  std::size_t blocking_threads = 0;            ///< blocking-pool threads alive now
+  std::size_t idle_blocking_threads = 0;       ///< of those, waiting for work
+  std::size_t blocking_queue_depth = 0;        ///< jobs queued, not yet started
+  std::uint64_t spawned_tasks = 0;             ///< async tasks ever spawned
+  std::uint64_t spawned_blocking_tasks = 0;    ///< blocking jobs ever spawned
+  std::uint64_t blocking_threads_started = 0;  ///< blocking threads ever started
+};
+
+/// What a bounded shutdown left behind.
+struct shutdown_report {
+  std::size_t blocking_still_running = 0;   ///< 0 = clean
+};
+
+namespace detail {
+
+class runtime_core;
+class blocking_job;
+struct runtime_config;
+
+/// Everything runtime::builder collects.
+struct runtime_config {
+  bool current_thread = false;
+  std::size_t worker_threads = 0;   // 0 = hardware_concurrency()
+  std::size_t max_blocking_threads = 512;
+  std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
+  std::string thread_name = "weft";
+  std::size_t thread_stack_size = 0;   // 0 = the OS default
+  std::function<void()> on_thread_start;
+  std::function<void()> on_thread_stop;
+  /// Test seam: an errno with which to refuse a blocking-thread start (0 = start it).
+  std::function<int()> inject_thread_spawn_failure;
+};
+
+// Non-template entry points into src/runtime.
+/// The runtime of the calling thread. Errors: weft::no_runtime.
+runtime_core& current_core();
+schedule_target& scheduler_of(runtime_core& core) noexcept;
+bool spawn_on(runtime_core& core, task_header& task) noexcept;
+void submit_blocking(runtime_core& core, blocking_job& job) noexcept;
+/// Blocks (or, on the current-thread flavor, drives the runtime) until `root`
+/// completes. std::logic_error on a worker thread of `core`.
+void drive_until(runtime_core& core, const task_header& root);
+void check_not_worker(runtime_core& core);
+
+template <class T>
+join_handle<T> spawn_task(runtime_core& core, task<T> t, std::source_location where);
+template <class F>
+auto spawn_blocking_on(runtime_core& core, F&& f, std::source_location where);
+
+}  // namespace detail
+
+/// A cheap, copyable reference to one runtime, usable from any thread.
+///
+/// Thread safety: every member may be called from any thread.
+class handle {
+public:
+  /// The runtime of the calling thread (a worker, a blocking-pool thread, or
+  /// a thread inside block_on).
+  /// Errors: weft::no_runtime anywhere else.
+  static handle current();
+  static std::optional<handle> try_current() noexcept;
+
+  /// Starts `t` on this runtime's workers. After shutdown the handle yields
+  /// a cancelled join_error.
+  template <class T>
+  join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current());
+
+  /// As weft::spawn_blocking (see spawn.hpp), on this runtime.
+  template <class F>
+  auto spawn_blocking(F&& f, std::source_location where = std::source_location::current());
+
+  /// Runs `t` to completion from a thread that is not one of this runtime's
+  /// workers — e.g. main(), or inside a spawn_blocking closure — and gives
+  /// its result or rethrows its exception.
+  /// Errors: std::logic_error on a worker thread (await the task instead);
+  /// join_error if the runtime shut down before `t` finished.
+  template <class T>
+  T block_on(task<T> t, std::source_location where = std::source_location::current());
+
+  runtime_metrics metrics() const;
+
+  /// Internal.
+  explicit handle(std::shared_ptr<detail::runtime_core> core) noexcept : core_(std::move(core)) {}
+  detail::runtime_core& core() const noexcept { return *core_; }
+
+private:
+  std::shared_ptr<detail::runtime_core> core_;
+};
+
+/// Async worker threads, a time and I/O driver, and the blocking pool.
+///
+/// Shutdown (the destructor, shutdown_timeout, shutdown_background) happens
+/// once: async tasks are cancelled at their suspension points (frames
+/// destroyed); queued blocking closures that have not started are cancelled;
+/// running stop-aware closures have stop requested. The destructor then waits
+/// for every running closure, shutdown_timeout(d) waits at most d, and
+/// shutdown_background does not wait; threads left running keep what they
+/// own alive and exit when their closure returns.
+///
+/// Example:
+///     weft::runtime rt;
+///     int v = rt.block_on(compute());
+class runtime {
+public:
+  class builder;
+
+  /// Multi-thread runtime with the defaults of builder::multi_thread().
+  runtime();
+  runtime(runtime&&) noexcept;
+  runtime& operator=(runtime&&) noexcept;
+  ~runtime();
+
+  /// Drives `t` to completion from outside the runtime; see handle::block_on.
+  template <class T>
+  T block_on(task<T> t, std::source_location where = std::source_location::current()) {
+    return get_handle().block_on(std::move(t), where);
+  }
+
+  handle get_handle() const noexcept { return handle(core_); }
+
+  /// Shuts down, waiting at most `timeout` for running blocking closures.
+  shutdown_report shutdown_timeout(std::chrono::nanoseconds timeout);
+  /// Shuts down without waiting for running blocking closures.
+  void shutdown_background();
+
+  runtime_metrics metrics() const;
+
+  /// Internal: builds from a raw configuration (tests use its seams).
+  static runtime from_config(const detail::runtime_config& config) { return runtime(config); }
+
+private:
+  explicit runtime(const detail::runtime_config& config);
+  std::shared_ptr<detail::runtime_core> core_;
+};
+
+/// Configures a runtime (Tokio's Builder).
+///
+/// Errors: setters throw std::invalid_argument for values that cannot work
+/// (zero workers, a zero blocking cap, a negative keep-alive, an empty thread
+/// name, a stack smaller than PTHREAD_STACK_MIN); build() throws
+/// std::system_error if the OS refuses a thread.
+class runtime::builder {
+public:
+  /// Work-stealing async workers, hardware_concurrency() of them by default.
+  static builder multi_thread();
+  /// Every async task runs on the thread that calls block_on.
+  static builder current_thread();
+
+  builder& worker_threads(std::size_t n);
+  builder& max_blocking_threads(std::size_t n);               // default 512
+  builder& thread_keep_alive(std::chrono::nanoseconds idle);  // default 10 s
+  builder& thread_name(std::string prefix);                   // default "weft"
+  builder& thread_stack_size(std::size_t bytes);
+  /// Called first on every thread the runtime starts: workers and blocking.
+  builder& on_thread_start(std::function<void()> f);
+  /// Called last on every thread the runtime starts.
+  builder& on_thread_stop(std::function<void()> f);
+
+  [[nodiscard]] runtime build() const;
+
+private:
+  builder() = default;
+  detail::runtime_config config_;
+};
+
+// ---------------------------------------------------------------------------
+
+template <class T>
+join_handle<T> detail::spawn_task(runtime_core& core, task<T> t, std::source_location where) {
+  if (!t.is_valid()) throw std::invalid_argument("weft: spawn of an empty task");
+  auto* state = new spawned_task<T>(scheduler_of(core), where, t.release());
+  join_handle<T> h(state);
+  if (!spawn_on(core, *state)) state->shutdown();   // after shutdown: cancelled at once
+  return h;
+}
+
+template <class F>
+auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location where) {
+  using Fn = std::decay_t<F>;
+  static_assert(owns_inputs<F>,
+                "weft::spawn_blocking: the closure must own its inputs. It is moved (or copied) into the "
+                "runtime and runs later on another thread, and this closure can be neither moved nor copied. "
+                "Capture by value or by move ([path = std::move(path)]) and pass owned data such as "
+                "std::string, std::filesystem::path or std::shared_ptr<T>.");
+  static_assert(is_blocking_callable<Fn>,
+                "weft::spawn_blocking: the closure must be callable as f() or as f(std::stop_token).");
+  static_assert(is_synchronous<Fn>(),
+                "weft::spawn_blocking: the closure must be synchronous, but it returns an awaitable (a "
+                "weft::task or a coroutine lambda) and cannot co_await on a blocking thread. Move the "
+                "async work outside the closure: run only the synchronous part in spawn_blocking, then "
+                "co_await the join_handle back in async code.");
+  if constexpr (owns_inputs<F> && is_blocking_callable<Fn> && is_synchronous<Fn>()) {
+    using R = blocking_result_t<Fn>;
+    auto* job = new blocking_task<R, Fn>(scheduler_of(core), where, std::forward<F>(f));
+    join_handle<R> h(job);
+    submit_blocking(core, *job);
+    return h;
+  } else {
+    return join_handle<void>{};   // unreachable: a static_assert above has failed
+  }
+}
+
+template <class F>
+auto handle::spawn_blocking(F&& f, std::source_location where) {
+  return detail::spawn_blocking_on(*core_, std::forward<F>(f), where);
+}
+
+template <class T>
+join_handle<T> handle::spawn(task<T> t, std::source_location where) {
+  return detail::spawn_task(*core_, std::move(t), where);
+}
+
+template <class T>
+T handle::block_on(task<T> t, std::source_location where) {
+  detail::check_not_worker(*core_);
+  join_handle<T> h = spawn(std::move(t), where);
+  detail::drive_until(*core_, *h.state());
+  std::expected<T, join_error> result = h.wait();
+  if (!result) {
+    if (result.error().is_panic()) std::rethrow_exception(result.error().panic_payload());
+    throw std::move(result).error();
+  }
+  if constexpr (!std::is_void_v<T>) return std::move(*result);
+}
+
+}  // namespace weft

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// The whole of weft in one include (opt-in; weft itself includes only what
+/// each file needs).
+
+#include <weft/join_error.hpp>
+#include <weft/join_handle.hpp>
+#include <weft/net.hpp>
+#include <weft/runtime.hpp>
+#include <weft/spawn.hpp>
+#include <weft/task.hpp>
+#include <weft/version.hpp>

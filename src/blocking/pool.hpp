@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The elastic blocking pool behind spawn_blocking. It knows nothing of tasks,
+// coroutines or the scheduler: it runs blocking_job objects on its threads.
+//
+// # Shape
+// One mutex, mutex_ (spin-then-park, blocking/pool_sync.hpp), guards all shared
+// state: the FIFO queue of jobs waiting for a thread, the idle-thread list, the
+// counts. Each pool thread has a record (pool_thread, blocking/pool_thread.hpp)
+// holding a 32-bit futex word, signal_, through which a job is handed to it.
+// Per job: at most one lock acquisition by the submitter, one by the thread
+// that runs it, no allocation, O(1) work.
+//
+// # Submit
+// 1. An idle thread exists: claim the most recently idled one (LIFO: the
+//    likeliest to still be spinning, and the others can age out) by storing
+//    the job in its record under the lock. Claiming at submit time, not at
+//    wake-up, is what makes a lost or doubled wake-up impossible (Tokio #7918,
+//    #8056). After unlocking, exchange signal_ to `notified`; only a thread that
+//    has already parked costs a futex_wake. One wake at most per job: no herd.
+// 2. No idle thread: queue the job and note the time (wait_times.hpp: the job
+//    has room for its queue links only, pool_prev_/pool_next_). If no thread exists
+//    at all, nothing can come free, so the submitter starts one at once
+//    (pthread_create outside the lock). Otherwise the job may wait up to
+//    spawn_delay (<= 1 ms) for a busy thread to come free, so that a flood of
+//    microsecond jobs does not start hundreds of threads; once it has waited
+//    that long, the supervisor starts a thread for it (below).
+// 3. At max_threads: the job waits in the FIFO queue; threads take the head.
+//
+// # Why a supervisor thread
+// When every thread is busy in a long closure and no further submit comes,
+// something must notice that the oldest job has waited spawn_delay. The
+// submitter cannot wait (it is an async worker) and busy threads cannot look,
+// so each pool has one supervisor thread, started with the pool. It sleeps on
+// a futex: forever while no job waits for a thread, else until the next
+// waiting job's deadline (timer slack 1 ns). A submit wakes it only when it
+// arms it, so a flood costs at most one wake-up per spawn_delay. It starts
+// one thread for each job that has waited spawn_delay and is not already
+// covered by a thread still starting (at most max_starting at once: each
+// start costs ~42 µs of which ~14 µs in pthread_create), and so keeps thread
+// creation off the async workers except for a pool's first thread. It runs
+// no user code: no hooks, and it is not counted in the metrics.
+// One exception keeps a flood of microsecond jobs from starting threads that
+// cannot help: when at least as many threads are busy as there are CPUs and,
+// over the last window (spawn_delay, at least 200 µs), they took a job every
+// short_job (~ the cost of a thread start) or faster, the queue is limited by
+// CPU, not by blocked threads, so the supervisor holds off and looks again one
+// window later.
+//
+// # Pool thread (pool_thread.cpp): STARTING -> BUSY <-> IDLE -> EXIT
+// BUSY: run() the job; then, under the lock, take the queue head or put itself
+// on the idle list; only then complete() the finished job, so the next
+// sequential submit finds this thread idle. IDLE: spin ~50 µs on signal_ (at
+// most max(1, cores / 2) threads spin at once, Go's rule; sched_yield between
+// probes, or a submitter sharing the CPU waits out the whole spin: measured
+// 52 µs instead of 0.7 µs per round trip), then CAS signal_ from `empty` to
+// `parked` and futex-wait until keep_alive runs out. On expiry,
+// under the lock: still on the idle list -> leave it and exit; already claimed
+// -> the hand-off is on its way, wait for it.
+//
+// # Invariants (under mutex_)
+// - idle list non-empty => queue empty.
+// - A submitted job is in exactly one place: the queue, a record's job_
+//   (claimed or running), or gone (completed or cancelled). Queued <=> its
+//   pool_prev_ is set or it is head_: links are cleared when it leaves.
+// - wait_times_ holds exactly queue_depth_ entries.
+// - num_threads_ counts threads still starting; num_starting_ of them have not
+//   yet come up. A failed start with num_threads_ == 0 cancels every queued job
+//   with the std::system_error: nobody would ever run them.
+// - Records are recycled, never freed while the pool lives, so a late
+//   futex_wake on a record is at worst a spurious wake-up, which every wait
+//   tolerates.
+//
+// # Thread exit and joining
+// An exiting thread runs on_thread_stop, deregisters, swaps its own pthread_t
+// into last_exiting_ and joins the previous occupant (Tokio's scheme): exited
+// threads are joined by the next one to exit, the last by shutdown.
+//
+// # Shutdown (once; pool_shutdown.cpp)
+// 1. Under the lock: mark shut down, take every queued job, take the idle
+//    threads off their list (job_ = null means "exit"), mark every running job
+//    stop_pending_ and stop the supervisor.
+// 2. Unlocked: signal the idle threads, cancel(nullptr) the queued jobs,
+//    request_stop() the running ones, then clear stop_pending_: a thread never
+//    calls complete() while request_stop() may still be running on its job.
+// 3. Join the supervisor; wait (futex on exit_seq_) until every thread has
+//    exited, or until the deadline.
+// 4. Under the lock: threads exiting from now on detach themselves; join
+//    last_exiting_, which joins the chain of threads that exited before.
+// Threads hold a shared_ptr to the pool, so it outlives the detached ones.
+
+#include "blocking/pool_sync.hpp"
+#include "blocking/wait_times.hpp"
+
+#include <weft/detail/blocking_job.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <pthread.h>
+
+namespace weft::detail {
+
+struct blocking_pool_config {
+  std::size_t max_threads = 512;  // > 0
+  std::chrono::nanoseconds keep_alive = std::chrono::seconds(10);
+  std::string thread_name = "weft-blocking";  // pthread_setname_np, truncated to 15 chars
+  std::size_t stack_size = 0;                 // 0 = OS default
+  std::function<void()> on_thread_start, on_thread_stop;  // on each pool thread (may be empty)
+  std::function<int()> inject_spawn_failure;  // test seam: an errno to fail a thread start with (0 = start it)
+  // How long a job waits for a busy thread to come free before a thread is
+  // started for it. At most 1 ms (DESIGN §4).
+  std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
+};
+
+struct blocking_pool_metrics {
+  std::size_t threads;          // pool threads alive, including those starting
+  std::size_t idle_threads;     // of those, waiting for a job
+  std::size_t queue_depth;      // jobs waiting for a thread
+  std::uint64_t spawned_jobs;   // jobs ever submitted (before shutdown)
+  std::uint64_t threads_started;// threads ever started
+};
+
+struct pool_thread;
+
+/// The elastic pool of threads that runs blocking jobs (design above).
+///
+/// Thread safety: every member function may be called from any thread.
+class blocking_pool : public std::enable_shared_from_this<blocking_pool> {
+  struct private_tag {};
+
+public:
+  /// Starts the supervisor thread. Errors: std::system_error if the OS refuses it.
+  static std::shared_ptr<blocking_pool> create(blocking_pool_config config);
+  blocking_pool(blocking_pool_config config, private_tag);
+  blocking_pool(const blocking_pool&) = delete;
+  blocking_pool& operator=(const blocking_pool&) = delete;
+  ~blocking_pool();
+
+  /// Runs `job` on a pool thread. After shutdown: job.cancel(nullptr) at once.
+  void submit(blocking_job& job) noexcept;
+  /// A still-queued job is unlinked and true returned (the caller then cancels
+  /// it or resolves its handle); a started or finished one gives false. O(1).
+  bool try_cancel(blocking_job& job) noexcept;
+  /// Shutdown, once (later calls return 0 at once): queued jobs are cancelled,
+  /// running jobs get request_stop(), then waits for them up to `deadline`
+  /// (nullopt = forever, a past time = not at all) and returns how many still
+  /// run. All threads are joined before return if they all ended in time; the
+  /// others are detached and exit when their job returns. Called on one of
+  /// this pool's threads, it does not wait (it would wait for itself).
+  std::size_t shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
+  /// A snapshot, exact when the pool is quiescent.
+  blocking_pool_metrics metrics() const noexcept;
+
+private:
+  using clock = std::chrono::steady_clock;
+  // Threads that may be starting at once (see "Why a supervisor thread").
+  static constexpr std::size_t max_starting = 4;
+  // Busy threads taking a job at least this often are not blocked (about
+  // the cost of a thread start, shared/research/limits.md).
+  static constexpr std::chrono::nanoseconds short_job = std::chrono::microseconds(50);
+
+  // pool.cpp: queue and thread starts.
+  void push_back_locked(blocking_job& job, clock::time_point now) noexcept;
+  blocking_job* pop_front_locked() noexcept;
+  void unlink_locked(blocking_job& job) noexcept;
+  bool is_queued_locked(const blocking_job& job) const noexcept {
+    return job.pool_prev_ != nullptr || head_ == &job;
+  }
+  blocking_job* take_all_queued_locked() noexcept;
+  void push_idle_locked(pool_thread& record) noexcept;
+  void remove_idle_locked(pool_thread& record) noexcept;
+  pool_thread* begin_start_locked() noexcept;
+  void start_thread(pool_thread* record) noexcept;
+  int create_os_thread(pool_thread& record) noexcept;
+  bool arm_supervisor_locked() noexcept;
+  void poke_supervisor_locked() noexcept;
+  static void hand_off(pool_thread& record) noexcept;
+  static void cancel_all(blocking_job* list, const std::exception_ptr& why) noexcept;
+
+  // pool_thread.cpp: the life of a pool thread.
+  static void* thread_entry(void* record) noexcept;
+  void run_thread(pool_thread& self) noexcept;
+  blocking_job* next_job_locked(pool_thread& self, bool& exit) noexcept;
+  blocking_job* wait_for_job(pool_thread& self) noexcept;
+  bool spin_for_hand_off(pool_thread& self) noexcept;
+  void exit_thread(pool_thread& self) noexcept;
+
+  // supervisor.cpp
+  static void* supervisor_entry(void* pool) noexcept;
+  void supervise() noexcept;
+  bool plan_start_locked(clock::time_point now, pool_thread*& record,
+                         std::optional<clock::time_point>& sleep_until) noexcept;
+  bool is_cpu_bound_locked(clock::time_point now) noexcept;
+  // The window over which is_cpu_bound_locked measures: long enough to see
+  // a few short jobs even when spawn_delay is tiny.
+  clock::duration cpu_window() const noexcept {
+    return std::max<clock::duration>(config_.spawn_delay, 4 * short_job);
+  }
+
+  const blocking_pool_config config_;
+  const std::string thread_name_;  // truncated to what pthread_setname_np accepts
+  const std::uint32_t num_cpus_;
+  const std::uint32_t max_spinners_;
+
+  mutable blocking_sync::spin_mutex mutex_;  // guards every field below up to the atomics
+  blocking_job* head_ = nullptr;             // FIFO of jobs waiting for a thread
+  blocking_job* tail_ = nullptr;
+  std::size_t queue_depth_ = 0;
+  wait_times wait_times_;         // when the queued jobs began to wait
+  pool_thread* idle_ = nullptr;   // idle threads, most recently idled first
+  std::size_t num_idle_ = 0;
+  pool_thread* live_ = nullptr;   // threads that have come up and not exited
+  pool_thread* spare_ = nullptr;  // records of exited threads, for reuse
+  std::size_t num_threads_ = 0;   // alive, including starting
+  std::size_t num_starting_ = 0;  // created, not yet come up
+  std::uint64_t spawned_jobs_ = 0;
+  std::uint64_t threads_started_ = 0;
+  std::uint64_t jobs_taken_ = 0;  // by existing threads: claims and queue pops
+  bool is_shutdown_ = false;
+  bool detach_on_exit_ = false;   // set by shutdown once it stops joining
+  std::optional<pthread_t> last_exiting_;  // exited, not yet joined
+  bool supervisor_armed_ = false;          // some job waits for a thread
+  bool supervisor_awaits_start_ = false;   // sleeping until a starting thread comes up
+  bool supervisor_stop_ = false;
+  clock::time_point no_start_before_{};    // back-off after a failed start
+  clock::time_point window_start_{};       // is_cpu_bound_locked's measuring window
+  std::uint64_t taken_at_window_start_ = 0;
+  std::optional<pthread_t> supervisor_;
+
+  // Futex words; each names what it pairs with where it is used.
+  std::atomic<std::uint32_t> supervisor_seq_{0};  // bumped to wake the supervisor
+  std::atomic<std::uint32_t> exit_seq_{0};        // bumped when a thread exits during shutdown
+  std::atomic<std::uint32_t> num_spinning_{0};    // idle threads spinning (a heuristic only)
+};
+
+}  // namespace weft::detail

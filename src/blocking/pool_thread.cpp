@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+// The life of one pool thread: STARTING -> BUSY <-> IDLE -> EXIT
+// (design: blocking/pool.hpp).
+#include "blocking/pool.hpp"
+#include "blocking/pool_thread.hpp"
+
+#include <climits>
+#include <mutex>
+#include <utility>
+
+#include <sched.h>
+
+namespace weft::detail {
+
+using blocking_sync::cpu_relax;
+using blocking_sync::futex_wait;
+using blocking_sync::futex_wake;
+
+namespace {
+
+// How long an idle thread spins before parking. Waking a parked thread on the
+// other vCPU costs ~21 µs; spinning gives ~0.1 µs hand-offs (research/limits.md).
+// 50 µs covers a back-to-back spawn_blocking loop even when the awaiting
+// worker itself parked and had to be woken (~21 µs) between two jobs.
+constexpr auto idle_spin = std::chrono::microseconds(50);
+// Loads of signal_ between two clock reads (~1-2 µs of pause instructions).
+constexpr int spins_per_clock_read = 64;
+
+}  // namespace
+
+void* blocking_pool::thread_entry(void* record) noexcept {
+  auto& self = *static_cast<pool_thread*>(record);
+  std::shared_ptr<blocking_pool> pool = std::move(self.owner_);
+  pool->run_thread(self);
+  return nullptr;  // dropping `pool` here may destroy it (a detached thread, owner gone)
+}
+
+void blocking_pool::run_thread(pool_thread& self) noexcept {
+  this_thread_blocking_pool = this;
+  pthread_setname_np(pthread_self(), thread_name_.c_str());
+  if (config_.on_thread_start) config_.on_thread_start();
+
+  // STARTING: come up, then take the queue head (the job we were started
+  // for, or an older one) or go idle.
+  bool exit = false;
+  bool wake_supervisor = false;
+  blocking_job* job = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    --num_starting_;
+    ++threads_started_;
+    self.live_prev_ = nullptr;
+    self.live_next_ = live_;
+    if (live_ != nullptr) live_->live_prev_ = &self;
+    live_ = &self;
+    if (supervisor_awaits_start_) {
+      poke_supervisor_locked();
+      wake_supervisor = true;
+    }
+    job = next_job_locked(self, exit);
+  }
+  if (wake_supervisor) futex_wake(supervisor_seq_);
+
+  while (!exit) {
+    // IDLE
+    if (job == nullptr) {
+      job = wait_for_job(self);
+      if (job == nullptr) break;  // keep-alive ran out, or shutdown
+    }
+    // BUSY
+    job->run();
+    blocking_job* done = job;
+    {
+      std::unique_lock lock(mutex_);
+      // acquire: pairs with shutdown's release store of 0 once request_stop()
+      // has returned; the job must not be completed (and freed) before that.
+      while (self.stop_pending_.load(std::memory_order_acquire) != 0) {
+        lock.unlock();
+        futex_wait(self.stop_pending_, 1);
+        lock.lock();
+      }
+      self.job_ = nullptr;
+      job = next_job_locked(self, exit);
+    }
+    // Available again (busy with the next job or on the idle list) before the
+    // result is published.
+    done->complete();
+  }
+  // Thread exit
+  exit_thread(self);
+}
+
+blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noexcept {
+  if (is_shutdown_) {
+    exit = true;
+    return nullptr;
+  }
+  if (blocking_job* job = pop_front_locked()) {
+    self.job_ = job;
+    ++jobs_taken_;
+    return job;
+  }
+  // relaxed: claims happen under mutex_, after this store.
+  self.signal_.store(signal_empty, std::memory_order_relaxed);
+  push_idle_locked(self);
+  return nullptr;
+}
+
+blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
+  if (spin_for_hand_off(self)) return self.job_;
+
+  const auto deadline = clock::now() + config_.keep_alive;
+  std::uint32_t seen = signal_empty;
+  // acquire (both outcomes): if the hand-off came first, job_ must be visible;
+  // pairs with the release exchange in hand_off().
+  if (self.signal_.compare_exchange_strong(seen, signal_parked, std::memory_order_acquire,
+                                           std::memory_order_acquire)) {
+    bool timed_out = false;
+    // acquire: as above.
+    while (!timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {
+      timed_out = !futex_wait(self.signal_, signal_parked, deadline);
+    }
+    if (timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {
+      {
+        std::lock_guard lock(mutex_);
+        if (self.is_idle_) {
+          remove_idle_locked(self);
+          return nullptr;  // nobody claimed us in keep_alive: exit
+        }
+      }
+      // Claimed between the time-out and the lock: the hand-off is on its way.
+      while (self.signal_.load(std::memory_order_acquire) == signal_parked) {
+        futex_wait(self.signal_, signal_parked);
+      }
+    }
+  }
+  return self.job_;  // null: shutdown told us to exit
+}
+
+bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
+  // relaxed: a heuristic cap on burnt CPU; no data is published through it.
+  if (num_spinning_.fetch_add(1, std::memory_order_relaxed) >= max_spinners_) {
+    num_spinning_.fetch_sub(1, std::memory_order_relaxed);
+    // acquire: pairs with the release exchange in hand_off().
+    return self.signal_.load(std::memory_order_acquire) == signal_notified;
+  }
+  const auto until = clock::now() + idle_spin;
+  bool notified = false;
+  while (!notified) {
+    for (int i = 0; i < spins_per_clock_read; ++i) {
+      // acquire: pairs with the release exchange in hand_off().
+      if (self.signal_.load(std::memory_order_acquire) == signal_notified) {
+        notified = true;
+        break;
+      }
+      cpu_relax();
+    }
+    if (clock::now() >= until) break;
+    // If the thread that will hand us a job shares our CPU, spinning would
+    // only keep it off that CPU: let it run. Returns at once otherwise.
+    sched_yield();
+  }
+  num_spinning_.fetch_sub(1, std::memory_order_relaxed);
+  return notified;
+}
+
+void blocking_pool::exit_thread(pool_thread& self) noexcept {
+  if (config_.on_thread_stop) config_.on_thread_stop();
+  std::optional<pthread_t> previous;
+  bool wake_shutdown = false;
+  {
+    std::lock_guard lock(mutex_);
+    (self.live_prev_ != nullptr ? self.live_prev_->live_next_ : live_) = self.live_next_;
+    if (self.live_next_ != nullptr) self.live_next_->live_prev_ = self.live_prev_;
+    self.live_prev_ = nullptr;
+    self.live_next_ = spare_;  // `self` is not touched after the lock is released
+    spare_ = &self;
+    --num_threads_;
+    if (detach_on_exit_) {
+      pthread_detach(pthread_self());  // shutdown stopped waiting for us
+    } else {
+      previous = std::exchange(last_exiting_, pthread_self());  // the next to exit joins us
+    }
+    wake_shutdown = is_shutdown_;
+    // relaxed: shutdown re-reads num_threads_ under mutex_.
+    if (wake_shutdown) exit_seq_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (wake_shutdown) futex_wake(exit_seq_, INT_MAX);
+  if (previous) pthread_join(*previous, nullptr);
+  this_thread_blocking_pool = nullptr;
+}
+
+}  // namespace weft::detail

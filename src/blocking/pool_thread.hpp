@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The pool's record of one of its threads (design: blocking/pool.hpp).
+
+#include <weft/detail/blocking_job.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace weft::detail {
+
+class blocking_pool;
+
+// Values of pool_thread::signal_.
+inline constexpr std::uint32_t signal_empty = 0;     // idle, spinning or about to park
+inline constexpr std::uint32_t signal_parked = 1;    // idle, asleep in futex_wait (or about to be)
+inline constexpr std::uint32_t signal_notified = 2;  // job_ handed over (null job_: exit)
+
+// The pool whose thread this is (null elsewhere): shutdown() must not wait
+// for the thread it runs on.
+inline thread_local const blocking_pool* this_thread_blocking_pool = nullptr;
+
+// Own cache line: a submitter writes signal_ while this thread spins on it.
+struct alignas(64) pool_thread {
+  // The hand-off word: signal_empty or signal_parked written by the thread,
+  // signal_notified by whoever claimed it (blocking_pool::hand_off).
+  std::atomic<std::uint32_t> signal_{signal_empty};
+  // 1 while shutdown may still call request_stop() on job_ (futex word).
+  std::atomic<std::uint32_t> stop_pending_{0};
+
+  // Guarded by the pool's mutex_. The thread also reads job_ without the lock
+  // after it has seen signal_notified (acquire), which publishes it.
+  blocking_job* job_ = nullptr;      // claimed or running; null when idle
+  bool is_idle_ = false;             // on the idle list
+  pool_thread* idle_prev_ = nullptr;
+  pool_thread* idle_next_ = nullptr;
+  pool_thread* live_prev_ = nullptr;
+  pool_thread* live_next_ = nullptr;  // also links the list of spare records
+  pool_thread* stop_next_ = nullptr;  // shutdown's list of records to request_stop()
+
+  // Set by the starter, moved out by the thread as it begins: the pool
+  // outlives every thread, even a detached one.
+  std::shared_ptr<blocking_pool> owner_;
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+// The pool's supervisor: starts a thread for each job that has waited
+// spawn_delay for a busy thread to come free (design: blocking/pool.hpp,
+// "Why a supervisor thread").
+#include "blocking/pool.hpp"
+#include "blocking/pool_thread.hpp"
+
+#include <mutex>
+
+#include <sys/prctl.h>
+
+namespace weft::detail {
+
+using blocking_sync::futex_wait;
+
+void* blocking_pool::supervisor_entry(void* pool) noexcept {
+  static_cast<blocking_pool*>(pool)->supervise();
+  return nullptr;
+}
+
+void blocking_pool::supervise() noexcept {
+  // Its deadlines are the pool's latency bound: no 50 µs timer slack.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  pthread_setname_np(pthread_self(), thread_name_.c_str());
+
+  std::unique_lock lock(mutex_);
+  while (!supervisor_stop_) {
+    std::optional<clock::time_point> sleep_until;  // nullopt: until poked
+    pool_thread* record = nullptr;
+    if (supervisor_armed_ && plan_start_locked(clock::now(), record, sleep_until)) {
+      lock.unlock();
+      start_thread(record);  // ~14 µs in pthread_create, off the async workers
+      lock.lock();
+      continue;
+    }
+    // relaxed: read under mutex_, which orders it with every poke; the futex
+    // compares it atomically, so a poke after the unlock is not lost.
+    const std::uint32_t seen = supervisor_seq_.load(std::memory_order_relaxed);
+    lock.unlock();
+    futex_wait(supervisor_seq_, seen, sleep_until);
+    lock.lock();
+  }
+}
+
+bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& record,
+                                      std::optional<clock::time_point>& sleep_until) noexcept {
+  if (is_shutdown_ || head_ == nullptr || num_threads_ >= config_.max_threads) {
+    // Nothing waits, or nothing can be done: the next submit that queues a
+    // job below the cap arms us again.
+    supervisor_armed_ = false;
+    return false;
+  }
+  if (num_starting_ >= max_starting) {
+    supervisor_awaits_start_ = true;  // the next thread to come up pokes us
+    return false;
+  }
+  if (now < no_start_before_) {
+    sleep_until = no_start_before_;  // a start failed recently
+    return false;
+  }
+  // The first num_starting_ jobs are covered: a thread is on its way for each.
+  const std::optional<clock::time_point> since = wait_times_.since(num_starting_);
+  if (!since) {
+    // Every waiting job has a thread on its way; the first to come up pokes
+    // us, and sees any job queued meanwhile.
+    supervisor_awaits_start_ = true;
+    return false;
+  }
+  const auto due = *since + config_.spawn_delay;
+  if (due > now) {
+    sleep_until = due;
+    return false;
+  }
+  if (is_cpu_bound_locked(now)) {
+    sleep_until = now + cpu_window();
+    return false;
+  }
+  record = begin_start_locked();
+  return true;
+}
+
+bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
+  const std::size_t busy = num_threads_ - num_idle_ - num_starting_;
+  const auto elapsed = now - window_start_;
+  const std::uint64_t taken = jobs_taken_ - taken_at_window_start_;
+  if (elapsed >= cpu_window()) {
+    // A new window. After a long quiet spell the first one is diluted and
+    // says "not CPU-bound": at most one thread too many.
+    window_start_ = now;
+    taken_at_window_start_ = jobs_taken_;
+  }
+  if (busy < num_cpus_ || elapsed.count() <= 0) return false;
+  // Each busy thread took a job every busy * elapsed / taken on average.
+  return static_cast<double>(taken) * static_cast<double>(short_job.count()) >=
+         static_cast<double>(busy) * static_cast<double>(elapsed.count());
+}
+
+}  // namespace weft::detail

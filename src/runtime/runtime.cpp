@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// runtime, runtime::builder and handle: validation and forwarding to
+// runtime_core.
+#include "runtime/runtime_core.hpp"
+
+#include <weft/runtime.hpp>
+
+#include <climits>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <thread>
+
+namespace weft {
+
+no_runtime::no_runtime() : std::logic_error("must be called from the context of a weft runtime") {}
+
+// -- detail entry points -----------------------------------------------------------
+
+namespace detail {
+
+runtime_core& current_core() {
+  runtime_core* core = runtime_core::current();
+  if (!core) throw no_runtime();
+  return *core;
+}
+
+schedule_target& scheduler_of(runtime_core& core) noexcept { return core.tasks(); }
+
+bool spawn_on(runtime_core& core, task_header& task) noexcept { return core.tasks().spawn(task); }
+
+void submit_blocking(runtime_core& core, blocking_job& job) noexcept { core.pool().submit(job); }
+
+void check_not_worker(runtime_core& core) {
+  if (core.tasks().is_worker_thread())
+    throw std::logic_error(
+        "weft: block_on called on a worker thread of the same runtime; co_await the task instead");
+}
+
+void drive_until(runtime_core& core, const task_header& root) {
+  runtime_core::enter_scope scope(&core);
+  if (!core.is_current_thread_flavor()) return;   // workers run it; the caller waits on the handle
+  // This thread may sleep in the driver: keep timers precise while it does
+  // (limits.md §5), and leave the caller's timer slack as it was.
+  struct precise_timers {
+    long previous = prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
+    precise_timers() { prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); }
+    ~precise_timers() { prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(previous), 0UL, 0UL, 0UL); }
+  } slack;
+  // Current-thread flavor: whoever holds the core drives it. If another
+  // thread does, wait for our task, taking over if that thread lets go.
+  auto pause = std::chrono::microseconds(20);
+  while (!root.is_complete()) {
+    if (core.tasks().try_drive_until(root)) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+  }
+}
+
+}  // namespace detail
+
+// -- handle --------------------------------------------------------------------------
+
+handle handle::current() {
+  detail::runtime_core* core = detail::runtime_core::current();
+  if (!core) throw no_runtime();
+  return handle(core->shared_from_this());
+}
+
+std::optional<handle> handle::try_current() noexcept {
+  detail::runtime_core* core = detail::runtime_core::current();
+  if (!core) return std::nullopt;
+  return handle(core->shared_from_this());
+}
+
+runtime_metrics handle::metrics() const { return core_->metrics(); }
+
+// -- runtime ---------------------------------------------------------------------------
+
+runtime::runtime() : runtime(builder::multi_thread().build()) {}
+runtime::runtime(const detail::runtime_config& config) : core_(detail::runtime_core::create(config)) {}
+runtime::runtime(runtime&&) noexcept = default;
+runtime& runtime::operator=(runtime&& other) noexcept {
+  if (this != &other) {
+    if (core_) core_->shutdown(std::nullopt);
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+runtime::~runtime() {
+  if (core_) core_->shutdown(std::nullopt);
+}
+
+shutdown_report runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
+  return core_->shutdown(std::chrono::steady_clock::now() + timeout);
+}
+
+void runtime::shutdown_background() { core_->shutdown(std::chrono::steady_clock::now()); }
+
+runtime_metrics runtime::metrics() const { return core_->metrics(); }
+
+// -- builder ----------------------------------------------------------------------------
+
+runtime::builder runtime::builder::multi_thread() { return builder(); }
+
+runtime::builder runtime::builder::current_thread() {
+  builder b;
+  b.config_.current_thread = true;
+  return b;
+}
+
+runtime::builder& runtime::builder::worker_threads(std::size_t n) {
+  if (n == 0) throw std::invalid_argument("weft: worker_threads must be at least 1");
+  config_.worker_threads = n;
+  return *this;
+}
+
+runtime::builder& runtime::builder::max_blocking_threads(std::size_t n) {
+  if (n == 0) throw std::invalid_argument("weft: max_blocking_threads must be at least 1");
+  config_.max_blocking_threads = n;
+  return *this;
+}
+
+runtime::builder& runtime::builder::thread_keep_alive(std::chrono::nanoseconds idle) {
+  if (idle < std::chrono::nanoseconds::zero())
+    throw std::invalid_argument("weft: thread_keep_alive must not be negative");
+  config_.thread_keep_alive = idle;
+  return *this;
+}
+
+runtime::builder& runtime::builder::thread_name(std::string prefix) {
+  if (prefix.empty()) throw std::invalid_argument("weft: thread_name must not be empty");
+  config_.thread_name = std::move(prefix);
+  return *this;
+}
+
+runtime::builder& runtime::builder::thread_stack_size(std::size_t bytes) {
+  if (bytes < static_cast<std::size_t>(PTHREAD_STACK_MIN))
+    throw std::invalid_argument("weft: thread_stack_size is below PTHREAD_STACK_MIN");
+  config_.thread_stack_size = bytes;
+  return *this;
+}
+
+runtime::builder& runtime::builder::on_thread_start(std::function<void()> f) {
+  config_.on_thread_start = std::move(f);
+  return *this;
+}
+
+runtime::builder& runtime::builder::on_thread_stop(std::function<void()> f) {
+  config_.on_thread_stop = std::move(f);
+  return *this;
+}
+
+runtime runtime::builder::build() const { return runtime(config_); }
+
+}  // namespace weft

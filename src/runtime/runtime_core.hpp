@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The shared heart of a runtime: its scheduler, driver and blocking pool,
+// and the per-thread "which runtime am I in" context. runtime, handle and
+// every runtime thread share it through a shared_ptr, so that blocking
+// threads left running by a bounded shutdown keep it alive.
+#include "blocking/pool.hpp"
+#include "runtime/driver.hpp"
+#include "scheduler/scheduler.hpp"
+
+#include <weft/runtime.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace weft::detail {
+
+class runtime_core : public std::enable_shared_from_this<runtime_core> {
+public:
+  static std::shared_ptr<runtime_core> create(const runtime_config& config);
+  ~runtime_core();
+
+  scheduler& tasks() noexcept { return scheduler_; }
+  reactor& io() noexcept { return driver_.io(); }
+  time_driver& timers() noexcept { return driver_.timers(); }
+  blocking_pool& pool() noexcept { return *pool_; }
+  bool is_current_thread_flavor() const noexcept { return config_.current_thread; }
+
+  /// Shuts down once; later calls report nothing still running.
+  shutdown_report shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
+  runtime_metrics metrics() const noexcept;
+
+  /// The runtime of the calling thread, or null.
+  static runtime_core* current() noexcept;
+
+  /// Marks the calling thread as inside `core` for the scope's lifetime.
+  class enter_scope {
+  public:
+    explicit enter_scope(runtime_core* core) noexcept;
+    ~enter_scope();
+    enter_scope(const enter_scope&) = delete;
+    enter_scope& operator=(const enter_scope&) = delete;
+
+  private:
+    runtime_core* previous_;
+  };
+
+private:
+  explicit runtime_core(const runtime_config& config);
+  void start();
+
+  runtime_config config_;
+  driver driver_;         // outlives the scheduler: frames destroyed at shutdown deregister from it
+  scheduler scheduler_;
+  std::shared_ptr<blocking_pool> pool_;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace weft::detail

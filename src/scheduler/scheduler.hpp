@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The async scheduler: N workers with local run queues, a global inject
+// queue, work stealing, and parking. See scheduler.cpp for the design.
+#include "scheduler/inject_queue.hpp"
+#include "scheduler/local_queue.hpp"
+#include "scheduler/owned_tasks.hpp"
+#include "scheduler/parker.hpp"
+
+#include <weft/detail/task_header.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+namespace weft::detail {
+
+struct scheduler_config {
+  std::size_t workers = 1;
+  bool current_thread = false;   // no worker threads: block_on drives worker 0
+  std::string thread_name = "weft-worker";
+  std::size_t stack_size = 0;
+  std::function<void()> on_thread_start;   // on each worker thread, first
+  std::function<void()> on_thread_stop;    // and last
+};
+
+class scheduler final : public schedule_target {
+public:
+  scheduler(scheduler_config config, park_driver* driver);
+  ~scheduler();
+
+  /// Starts the worker threads (multi-thread flavor). std::system_error if
+  /// the OS refuses one.
+  void start();
+
+  /// Hands a new task (SCHEDULED, two references) to the scheduler. False
+  /// after shutdown: the caller completes it as cancelled.
+  bool spawn(task_header& task) noexcept;
+  void schedule(task_header& task) noexcept override;
+  void on_complete(task_header& task) noexcept override;
+
+  /// Current-thread flavor: runs worker 0 on the calling thread until `root`
+  /// completes. Returns false at once if another thread is driving.
+  bool try_drive_until(const task_header& root);
+
+  /// Stops the workers, then cancels every live task (frames destroyed).
+  void shutdown() noexcept;
+
+  bool is_worker_thread() const noexcept;
+  std::size_t num_workers() const noexcept { return workers_.size(); }
+  std::uint64_t num_spawned() const noexcept { return spawned_.load(std::memory_order_relaxed); }
+
+private:
+  struct worker;
+  static thread_local worker* current_worker_;
+  void run_worker(worker& w);
+  task_header* next_task(worker& w) noexcept;
+  task_header* steal(worker& w) noexcept;
+  bool has_work() const noexcept;
+  void run_task(worker& w, task_header* task) noexcept;
+  void found_work(worker& w) noexcept;
+  void sleep(worker& w) noexcept;
+  void notify_one() noexcept;
+  void maintenance(worker& w) noexcept;
+
+  scheduler_config config_;
+  shared_driver driver_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<pthread_t> threads_;
+  inject_queue inject_;
+  owned_tasks owned_;
+  std::atomic<bool> shutdown_{false};
+  std::atomic<std::uint64_t> spawned_{0};
+
+  // Idle coordination (see scheduler.cpp, "Parking").
+  std::mutex sleepers_mutex_;   // guards sleepers_ and worker::is_sleeping
+  std::vector<worker*> sleepers_;
+  std::atomic<std::size_t> num_sleeping_{0};
+  std::atomic<std::size_t> num_searching_{0};
+
+  std::mutex drive_mutex_;   // current-thread flavor: held by the thread driving worker 0
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#include "time/time_driver.hpp"
+
+#include <chrono>
+
+namespace weft::detail {
+
+time_driver::time_driver(std::function<void()> unpark_hook)
+    : unpark_hook_(std::move(unpark_hook)), wheel_(now_ns()) {}
+
+std::uint64_t time_driver::now_ns() noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+void time_driver::insert(timer_entry& entry, std::uint64_t deadline_ns) noexcept {
+  bool unpark = false;
+  {
+    std::lock_guard lock(mutex_);
+    wheel_.insert(entry, deadline_ns);
+    unpark = sleeping_until_ != not_sleeping && deadline_ns < sleeping_until_;
+    if (unpark) sleeping_until_ = deadline_ns;   // one unpark per earlier deadline
+  }
+  if (unpark) unpark_hook_();
+}
+
+bool time_driver::remove(timer_entry& entry) noexcept {
+  std::lock_guard lock(mutex_);
+  if (!entry.is_pending()) return false;
+  wheel_.remove(entry);
+  return true;
+}
+
+std::optional<std::uint64_t> time_driver::begin_sleep() noexcept {
+  std::lock_guard lock(mutex_);
+  const std::optional<std::uint64_t> next = wheel_.next_expiration();
+  sleeping_until_ = next ? *next : sleeping_forever;
+  return next;
+}
+
+void time_driver::process() noexcept {
+  timer_list due;
+  {
+    std::lock_guard lock(mutex_);
+    sleeping_until_ = not_sleeping;
+    wheel_.poll(now_ns(), due);
+  }
+  while (timer_entry* entry = due.pop_front()) entry->fire();
+}
+
+std::size_t time_driver::num_pending() const noexcept {
+  std::lock_guard lock(mutex_);
+  return wheel_.size();
+}
+
+}  // namespace weft::detail

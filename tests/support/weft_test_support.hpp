@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Helpers for weft's tests: functions and small types, no macros.
+#include <weft/detail/task_header.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace weft::test {
+
+/// Every wait in a test is bounded by this.
+inline constexpr std::chrono::seconds max_wait{30};
+
+/// A one-shot event a task can await and any thread can fire; it hands the
+/// task's waker to whoever fires, as timers and I/O do.
+class manual_event {
+public:
+  void fire() {
+    detail::waker w;
+    {
+      std::lock_guard lock(mutex_);
+      is_set_ = true;
+      w = std::move(waker_);
+    }
+    w.wake();
+  }
+
+  auto wait() {
+    struct awaiter {
+      manual_event& event;
+      bool await_ready() {
+        std::lock_guard lock(event.mutex_);
+        return event.is_set_;
+      }
+      bool await_suspend(std::coroutine_handle<> self) {
+        std::lock_guard lock(event.mutex_);
+        if (event.is_set_) return false;
+        event.waker_ = detail::task_header::current()->prepare_suspend(self);
+        return true;
+      }
+      void await_resume() const noexcept {}
+    };
+    return awaiter{*this};
+  }
+
+  /// The stored waker (to test duplicate and stale wakes).
+  detail::waker peek_waker() {
+    std::lock_guard lock(mutex_);
+    return waker_;
+  }
+
+private:
+  std::mutex mutex_;  // guards is_set_ and waker_
+  bool is_set_ = false;
+  detail::waker waker_;
+};
+
+/// Counts live instances: proves destructors ran (frames freed, captures destroyed).
+struct lifetime_probe {
+  explicit lifetime_probe(std::atomic<int>& live) : live_(&live) { live_->fetch_add(1); }
+  lifetime_probe(const lifetime_probe& other) : live_(other.live_) { live_->fetch_add(1); }
+  lifetime_probe(lifetime_probe&& other) noexcept : live_(other.live_) { live_->fetch_add(1); }
+  lifetime_probe& operator=(const lifetime_probe&) = delete;
+  ~lifetime_probe() { live_->fetch_sub(1); }
+  std::atomic<int>* live_;
+};
+
+/// Waits (bounded) until pred() holds; returns whether it did.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = max_wait) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+/// Stress parameters from the environment: WEFT_STRESS_ITERS scales the
+/// iteration count, WEFT_STRESS_SEED fixes the seed (printed on failure).
+inline std::uint64_t stress_iterations(std::uint64_t fallback) {
+  if (const char* v = std::getenv("WEFT_STRESS_ITERS")) return std::strtoull(v, nullptr, 10);
+  return fallback;
+}
+inline std::uint64_t stress_seed() {
+  if (const char* v = std::getenv("WEFT_STRESS_SEED")) return std::strtoull(v, nullptr, 10);
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+}  // namespace weft::test

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+#include <weft/runtime.hpp>   // first: proves the header is self-contained
+
+#include <weft/spawn.hpp>
+
+#include "weft_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <pthread.h>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using weft::runtime;
+using weft::task;
+using weft::test::manual_event;
+
+TEST(Runtime, BuilderRejectsBadValues) {
+  EXPECT_THROW(runtime::builder::multi_thread().worker_threads(0), std::invalid_argument);
+  EXPECT_THROW(runtime::builder::multi_thread().max_blocking_threads(0), std::invalid_argument);
+  EXPECT_THROW(runtime::builder::multi_thread().thread_keep_alive(std::chrono::seconds(-1)), std::invalid_argument);
+  EXPECT_THROW(runtime::builder::multi_thread().thread_name(""), std::invalid_argument);
+  EXPECT_THROW(runtime::builder::multi_thread().thread_stack_size(1), std::invalid_argument);
+  EXPECT_NO_THROW(runtime::builder::multi_thread().max_blocking_threads(1).thread_stack_size(1 << 20));
+}
+
+TEST(Runtime, DefaultRuntimeHasHardwareConcurrencyWorkers) {
+  runtime rt;
+  EXPECT_EQ(rt.metrics().workers, std::max(1u, std::thread::hardware_concurrency()));
+}
+
+TEST(Runtime, CurrentThreadRunsEveryTaskOnTheBlockOnThread) {
+  runtime rt = runtime::builder::current_thread().build();
+  auto body = []() -> task<std::set<std::thread::id>> {
+    auto where = []() -> task<std::thread::id> {
+      co_await weft::yield_now();
+      co_return std::this_thread::get_id();
+    };
+    std::vector<weft::join_handle<std::thread::id>> handles;
+    for (int i = 0; i < 50; ++i) handles.push_back(weft::spawn(where()));
+    std::set<std::thread::id> ids{std::this_thread::get_id()};
+    for (auto& h : handles) ids.insert(co_await h);
+    co_return ids;
+  };
+  const auto ids = rt.block_on(body());
+  EXPECT_EQ(ids, std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+TEST(Runtime, MultiThreadRunsTasksOnWorkersNotTheCaller) {
+  runtime rt = runtime::builder::multi_thread().worker_threads(2).build();
+  auto body = []() -> task<std::thread::id> { co_return std::this_thread::get_id(); };
+  EXPECT_NE(rt.block_on(body()), std::this_thread::get_id());
+}
+
+TEST(Runtime, WorkersUseThreadNameAndHooks) {
+  std::atomic<int> started{0}, stopped{0};
+  {
+    runtime rt = runtime::builder::multi_thread()
+                     .worker_threads(3)
+                     .thread_name("probe")
+                     .on_thread_start([&] { started.fetch_add(1); })
+                     .on_thread_stop([&] { stopped.fetch_add(1); })
+                     .build();
+    auto body = []() -> task<std::string> {
+      char name[16] = {};
+      pthread_getname_np(pthread_self(), name, sizeof name);
+      co_return name;
+    };
+    EXPECT_EQ(rt.block_on(body()).rfind("probe", 0), 0u);
+    EXPECT_TRUE(weft::test::eventually([&] { return started.load() >= 3; }));
+  }
+  EXPECT_EQ(started.load(), stopped.load());   // every started thread stopped, workers included
+}
+
+TEST(Runtime, BlockOnOnAWorkerThrowsLogicError) {
+  runtime rt = runtime::builder::multi_thread().worker_threads(1).build();
+  auto body = []() -> task<bool> {
+    auto inner = []() -> task<int> { co_return 1; };
+    try {
+      weft::handle::current().block_on(inner());
+    } catch (const std::logic_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(rt.block_on(body()));
+}
+
+TEST(Runtime, BlockOnRethrowsTheTasksException) {
+  runtime rt = runtime::builder::current_thread().build();
+  auto body = []() -> task<void> {
+    throw std::out_of_range("x");
+    co_return;
+  };
+  EXPECT_THROW(rt.block_on(body()), std::out_of_range);
+}
+
+TEST(Runtime, ShutdownCancelsPendingTasksAndFreesTheirFrames) {
+  std::atomic<int> live{0};
+  manual_event never;
+  {
+    runtime rt = runtime::builder::multi_thread().worker_threads(2).build();
+    auto waiter = [](manual_event& e, weft::test::lifetime_probe) -> task<void> { co_await e.wait(); };
+    auto body = [&]() -> task<void> {
+      for (int i = 0; i < 100; ++i) {
+        auto h = weft::spawn(waiter(never, weft::test::lifetime_probe(live)));
+      }
+      co_return;
+    };
+    rt.block_on(body());
+    EXPECT_EQ(live.load(), 100);
+  }
+  EXPECT_EQ(live.load(), 0);
+}
+
+TEST(Runtime, HandleIsUsableFromAForeignThread) {
+  runtime rt = runtime::builder::multi_thread().worker_threads(2).build();
+  weft::handle h = rt.get_handle();
+  int result = 0;
+  std::thread other([&] {
+    auto body = []() -> task<int> { co_return 5; };
+    result = h.block_on(body());
+  });
+  other.join();
+  EXPECT_EQ(result, 5);
+  EXPECT_GE(rt.metrics().spawned_tasks, 1u);
+}
+
+TEST(Runtime, ShutdownHappensOnce) {
+  runtime rt = runtime::builder::multi_thread().worker_threads(1).build();
+  EXPECT_EQ(rt.shutdown_timeout(std::chrono::milliseconds(10)).blocking_still_running, 0u);
+  rt.shutdown_background();   // no-op
+}
+
+}  // namespace

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT
+// spawn_blocking, sentence by sentence of DESIGN §4 and the seed.
+#include <weft/spawn.hpp>   // first: proves the header is self-contained
+
+#include <weft/runtime.hpp>
+#include <weft/time.hpp>
+
+#include "weft_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <charconv>
+#include <expected>
+#include <latch>
+#include <mutex>
+#include <numeric>
+#include <pthread.h>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::join_error;
+using weft::runtime;
+using weft::task;
+using weft::test::lifetime_probe;
+
+runtime multi(std::size_t max_blocking = 512) {
+  return runtime::builder::multi_thread().worker_threads(2).max_blocking_threads(max_blocking).build();
+}
+
+std::string thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+/// A gate a blocking closure waits at, opened from the test.
+struct gate {
+  std::latch open{1};
+  std::atomic<int> arrived{0};
+  void pass() {
+    arrived.fetch_add(1);
+    open.wait();
+  }
+};
+
+// -- where it runs ----------------------------------------------------------------
+
+TEST(SpawnBlocking, RunsOnABlockingThreadNeverOnAWorker) {
+  for (auto* flavor : {"multi", "current"}) {
+    runtime rt = std::string(flavor) == "multi" ? multi() : runtime::builder::current_thread().build();
+    auto body = []() -> task<std::pair<std::string, std::string>> {
+      auto h = weft::spawn_blocking([] { return thread_name(); });
+      std::string blocking = co_await h;
+      co_return std::pair{blocking, thread_name()};
+    };
+    const auto [blocking, async] = rt.block_on(body());
+    EXPECT_EQ(blocking, "weft-b") << flavor;
+    EXPECT_NE(blocking, async) << flavor;
+  }
+}
+
+TEST(SpawnBlocking, AwaitingFreesTheWorker) {
+  // One worker: the blocking closure can only finish if the async task that
+  // releases it gets to run while the first task awaits the handle.
+  runtime rt = runtime::builder::multi_thread().worker_threads(1).build();
+  auto body = []() -> task<int> {
+    auto released = std::make_shared<std::latch>(1);
+    auto h = weft::spawn_blocking([released] {
+      released->wait();
+      return 5;
+    });
+    auto releaser = [](std::shared_ptr<std::latch> l) -> task<void> {
+      l->count_down();
+      co_return;
+    };
+    auto r = weft::spawn(releaser(released));
+    const int v = co_await h;
+    co_await r;
+    co_return v;
+  };
+  EXPECT_EQ(rt.block_on(body()), 5);
+}
+
+TEST(SpawnBlocking, ClosureIsMovedInAndItsCapturesDestroyedAfterItRuns) {
+  runtime rt = multi();
+  std::atomic<int> live{0};
+  auto body = [&]() -> task<int> {
+    lifetime_probe probe(live);
+    auto closure = [probe] { return probe.live_->load(); };   // copied: lvalue stays ours
+    auto h = weft::spawn_blocking(closure);
+    const int during = co_await h;
+    co_return during;
+  };
+  EXPECT_GE(rt.block_on(body()), 2);   // our probe, our closure's and the runtime's copy
+  EXPECT_EQ(live.load(), 0);
+}
+
+TEST(SpawnBlocking, SequentialCallsReuseOneThread) {
+  runtime rt = multi();
+  auto body = []() -> task<int> {
+    int sum = 0;
+    for (int i = 0; i < 200; ++i) {
+      auto h = weft::spawn_blocking([i] { return i; });
+      sum += co_await h;
+    }
+    co_return sum;
+  };
+  EXPECT_EQ(rt.block_on(body()), 199 * 200 / 2);
+  const auto m = rt.metrics();
+  EXPECT_EQ(m.blocking_threads_started, 1u);
+  EXPECT_EQ(m.spawned_blocking_tasks, 200u);
+}
+
+// -- failure layers ---------------------------------------------------------------------
+
+TEST(SpawnBlocking, ExceptionIsRethrownByAwait) {
+  runtime rt = multi();
+  auto body = []() -> task<void> {
+    auto h = weft::spawn_blocking([]() -> int { throw std::range_error("bad"); });
+    co_await h;
+  };
+  EXPECT_THROW(rt.block_on(body()), std::range_error);
+}
+
+TEST(SpawnBlocking, JoinReportsAPanicWithItsPayload) {
+  runtime rt = multi();
+  auto body = []() -> task<std::string> {
+    auto h = weft::spawn_blocking([] { throw std::runtime_error("disk on fire"); });
+    auto r = co_await h.join();
+    EXPECT_FALSE(r.has_value());
+    EXPECT_TRUE(r.error().is_panic());
+    EXPECT_THROW(std::rethrow_exception(r.error().panic_payload()), std::runtime_error);
+    co_return r.error().what();
+  };
+  const std::string what = rt.block_on(body());
+  EXPECT_NE(what.find("panicked: disk on fire"), std::string::npos) << what;
+  EXPECT_NE(what.find("spawn_blocking_test.cpp:"), std::string::npos) << what;
+}
+
+TEST(SpawnBlocking, TheClosuresOwnErrorIsTheSecondLayer) {
+  runtime rt = multi();
+  auto body = []() -> task<std::expected<int, std::errc>> {
+    auto h = weft::spawn_blocking([]() -> std::expected<int, std::errc> {
+      return std::unexpected(std::errc::invalid_argument);
+    });
+    auto joined = co_await h.join();
+    EXPECT_TRUE(joined.has_value());   // the join layer succeeded
+    co_return *joined;
+  };
+  const auto r = rt.block_on(body());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), std::errc::invalid_argument);
+}
+
+// -- abort and stop -----------------------------------------------------------------------
+
+TEST(SpawnBlocking, AbortBeforeStartResolvesAtOnceEvenWhenThePoolIsBusy) {
+  runtime rt = multi(1);
+  gate busy;
+  std::atomic<int> live{0};
+  std::atomic<bool> ran{false};
+  auto body = [&]() -> task<bool> {
+    auto first = weft::spawn_blocking([&busy] { busy.pass(); });
+    while (busy.arrived.load() == 0) co_await weft::yield_now();
+    auto queued = weft::spawn_blocking([&ran, p = lifetime_probe(live)] { ran = true; });
+    EXPECT_EQ(weft::handle::current().metrics().blocking_queue_depth, 1u);
+    queued.abort();
+    EXPECT_TRUE(queued.is_finished());   // at once: the only thread is still busy
+    EXPECT_EQ(live.load(), 0);           // captures destroyed
+    auto r = co_await queued.join();
+    busy.open.count_down();
+    co_await first;
+    co_return !r && r.error().is_cancelled();
+  };
+  EXPECT_TRUE(rt.block_on(body()));
+  EXPECT_FALSE(ran.load());
+}
+
+TEST(SpawnBlocking, AbortAfterStartLetsTheClosureFinish) {
+  runtime rt = multi();
+  gate started;
+  auto body = [&]() -> task<int> {
+    auto h = weft::spawn_blocking([&started] {
+      started.pass();
+      return 11;
+    });
+    while (started.arrived.load() == 0) co_await weft::yield_now();
+    h.abort();
+    started.open.count_down();
+    co_return co_await h;
+  };
+  EXPECT_EQ(rt.block_on(body()), 11);
+}
+
+TEST(SpawnBlocking, AbortOfARunningStopAwareClosureRequestsStop) {
+  runtime rt = multi();
+  auto body = []() -> task<std::string> {
+    auto entered = std::make_shared<std::atomic<bool>>(false);
+    auto h = weft::spawn_blocking([entered](std::stop_token stop) {
+      entered->store(true);
+      while (!stop.stop_requested()) std::this_thread::yield();
+      return std::string("stopped");
+    });
+    while (!entered->load()) co_await weft::yield_now();
+    h.abort();
+    co_return co_await h;   // started: it finishes and gives its result
+  };
+  EXPECT_EQ(rt.block_on(body()), "stopped");
+}
+
+TEST(SpawnBlocking, RequestStopSignalsTheTokenWithoutCancelling) {
+  runtime rt = multi(1);
+  gate busy;
+  auto body = [&]() -> task<std::pair<bool, bool>> {
+    auto first = weft::spawn_blocking([&busy] { busy.pass(); });
+    while (busy.arrived.load() == 0) co_await weft::yield_now();
+    auto queued = weft::spawn_blocking([](std::stop_token stop) { return stop.stop_requested(); });
+    queued.request_stop();
+    const bool finished_early = queued.is_finished();
+    busy.open.count_down();
+    co_await first;
+    const bool saw_stop = co_await queued;   // it still ran
+    co_return std::pair{finished_early, saw_stop};
+  };
+  const auto [finished_early, saw_stop] = rt.block_on(body());
+  EXPECT_FALSE(finished_early);
+  EXPECT_TRUE(saw_stop);
+}
+
+TEST(SpawnBlocking, StopAwareFormIsPreferred) {
+  runtime rt = multi();
+  struct both {
+    int operator()() const { return 1; }
+    int operator()(std::stop_token) const { return 2; }
+  };
+  auto body = []() -> task<int> {
+    auto h = weft::spawn_blocking(both{});
+    co_return co_await h;
+  };
+  EXPECT_EQ(rt.block_on(body()), 2);
+}
+
+// -- pool shape ------------------------------------------------------------------------------
+
+TEST(SpawnBlocking, CapIsRespected) {
+  runtime rt = multi(2);
+  auto body = []() -> task<int> {
+    auto peak = std::make_shared<std::atomic<int>>(0);
+    auto running = std::make_shared<std::atomic<int>>(0);
+    std::vector<weft::join_handle<void>> handles;
+    for (int i = 0; i < 50; ++i) {
+      handles.push_back(weft::spawn_blocking([=] {
+        const int now = running->fetch_add(1) + 1;
+        int seen = peak->load();
+        while (now > seen && !peak->compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(200us);
+        running->fetch_sub(1);
+      }));
+    }
+    for (auto& h : handles) co_await h;
+    co_return peak->load();
+  };
+  EXPECT_LE(rt.block_on(body()), 2);
+  EXPECT_LE(rt.metrics().blocking_threads_started, 2u);
+}
+
+TEST(SpawnBlocking, QueueAtTheCapIsFifo) {
+  runtime rt = multi(1);
+  auto body = []() -> task<std::vector<int>> {
+    auto order = std::make_shared<std::vector<int>>();   // only the one pool thread writes
+    auto hold = std::make_shared<std::latch>(1);
+    std::vector<weft::join_handle<void>> handles;
+    handles.push_back(weft::spawn_blocking([hold] { hold->wait(); }));
+    for (int i = 0; i < 20; ++i) handles.push_back(weft::spawn_blocking([order, i] { order->push_back(i); }));
+    // The holder is running (its thread may still be starting), the rest wait.
+    EXPECT_TRUE(weft::test::eventually([] { return weft::handle::current().metrics().blocking_queue_depth == 20; }));
+    hold->count_down();
+    for (auto& h : handles) co_await h;
+    co_return *order;
+  };
+  std::vector<int> expected(20);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(rt.block_on(body()), expected);
+}
+
+TEST(SpawnBlocking, IdleThreadsExitAfterKeepAlive) {
+  runtime rt = runtime::builder::multi_thread().worker_threads(1).thread_keep_alive(30ms).build();
+  auto body = []() -> task<void> {
+    std::vector<weft::join_handle<void>> handles;
+    auto hold = std::make_shared<std::latch>(4);
+    for (int i = 0; i < 4; ++i) handles.push_back(weft::spawn_blocking([hold] { hold->arrive_and_wait(); }));
+    for (auto& h : handles) co_await h;
+  };
+  rt.block_on(body());
+  EXPECT_EQ(rt.metrics().blocking_threads_started, 4u);
+  EXPECT_TRUE(weft::test::eventually([&] { return rt.metrics().blocking_threads == 0; }));
+  EXPECT_EQ(rt.metrics().idle_blocking_threads, 0u);
+}
+
+TEST(SpawnBlocking, HooksAndNamesApplyToBlockingThreads) {
+  std::atomic<int> started{0}, stopped{0};
+  {
+    runtime rt = runtime::builder::multi_thread()
+                     .worker_threads(1)
+                     .thread_name("db")
+                     .on_thread_start([&] { started.fetch_add(1); })
+                     .on_thread_stop([&] { stopped.fetch_add(1); })
+                     .build();
+    auto body = []() -> task<std::string> {
+      auto h = weft::spawn_blocking([] { return thread_name(); });
+      co_return co_await h;
+    };
+    EXPECT_EQ(rt.block_on(body()), "db-b");
+  }
+  EXPECT_EQ(started.load(), 2);   // one worker, one blocking thread
+  EXPECT_EQ(stopped.load(), 2);   // the idle blocking thread too, before ~runtime returned
+}
+
+TEST(SpawnBlocking, MetricsAreExactWhenQuiescent) {
+  runtime rt = multi(4);
+  auto body = []() -> task<void> {
+    std::vector<weft::join_handle<int>> handles;
+    auto hold = std::make_shared<std::latch>(4);
+    for (int i = 0; i < 4; ++i)
+      handles.push_back(weft::spawn_blocking([hold, i] {
+        hold->arrive_and_wait();
+        return i;
+      }));
+    for (auto& h : handles) co_await h;
+  };
+  rt.block_on(body());
+  const auto m = rt.metrics();
+  EXPECT_EQ(m.blocking_threads, 4u);
+  EXPECT_EQ(m.idle_blocking_threads, 4u);
+  EXPECT_EQ(m.blocking_queue_depth, 0u);
+  EXPECT_EQ(m.spawned_blocking_tasks, 4u);
+  EXPECT_EQ(m.blocking_threads_started, 4u);
+  EXPECT_EQ(m.workers, 2u);
+}
+
+TEST(SpawnBlocking, BlockOnWorksInsideABlockingClosure) {
+  runtime rt = multi();
+  auto body = []() -> task<int> {
+    auto h = weft::spawn_blocking([] {
+      auto inner = []() -> task<int> {
+        co_await weft::sleep(1ms);
+        co_return 9;
+      };
+      return weft::handle::current().block_on(inner());
+    });
+    co_return co_await h;
+  };
+  EXPECT_EQ(rt.block_on(body()), 9);
+}
+
+TEST(SpawnBlocking, WorksOnTheCurrentThreadFlavor) {
+  runtime rt = runtime::builder::current_thread().build();
+  auto body = []() -> task<int> {
+    std::vector<weft::join_handle<int>> handles;
+    for (int i = 0; i < 100; ++i) handles.push_back(weft::spawn_blocking([i] { return i; }));
+    int sum = 0;
+    for (auto& h : handles) sum += co_await h;
+    co_return sum;
+  };
+  EXPECT_EQ(rt.block_on(body()), 99 * 100 / 2);
+}
+
+// -- shutdown --------------------------------------------------------------------------------
+
+TEST(SpawnBlocking, ShutdownCancelsQueuedAndStopsRunningClosures) {
+  std::atomic<int> live{0};
+  std::atomic<bool> queued_ran{false};
+  std::atomic<bool> saw_stop{false};
+  weft::join_handle<void> queued;
+  {
+    runtime rt = multi(1);
+    auto body = [&]() -> task<void> {
+      auto entered = std::make_shared<std::atomic<bool>>(false);
+      auto running = weft::spawn_blocking([&saw_stop, entered](std::stop_token stop) {
+        entered->store(true);
+        while (!stop.stop_requested()) std::this_thread::yield();
+        saw_stop = true;
+      });
+      while (!entered->load()) co_await weft::yield_now();
+      queued = weft::spawn_blocking([&queued_ran, p = lifetime_probe(live)] { queued_ran = true; });
+    };
+    rt.block_on(body());
+  }   // the destructor requests stop, cancels the queued job and waits
+  EXPECT_TRUE(saw_stop.load());
+  EXPECT_FALSE(queued_ran.load());
+  EXPECT_EQ(live.load(), 0);
+  EXPECT_TRUE(queued.is_finished());
+  auto r = queued.wait();
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().is_cancelled());
+}
+
+TEST(SpawnBlocking, ShutdownTimeoutReturnsWithinTheBound) {
+  auto release = std::make_shared<std::latch>(1);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  runtime rt = multi();
+  auto body = [&]() -> task<void> {
+    auto h = weft::spawn_blocking([release, finished] {
+      release->wait();   // not stop-aware: cannot be interrupted
+      finished->store(true);
+    });
+    while (weft::handle::current().metrics().idle_blocking_threads != 0 ||
+           weft::handle::current().metrics().blocking_threads == 0)
+      co_await weft::yield_now();
+  };
+  rt.block_on(body());
+  const auto start = std::chrono::steady_clock::now();
+  const weft::shutdown_report report = rt.shutdown_timeout(50ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(report.blocking_still_running, 1u);
+  EXPECT_GE(took, 50ms);
+  EXPECT_LT(took, 2s);
+  release->count_down();   // the thread left running keeps its captures and exits cleanly
+  EXPECT_TRUE(weft::test::eventually([&] { return finished->load(); }));
+}
+
+TEST(SpawnBlocking, ShutdownBackgroundReturnsAtOnce) {
+  auto release = std::make_shared<std::latch>(1);
+  std::atomic<int> live{0};
+  {
+    runtime rt = multi();
+    auto body = [&]() -> task<void> {
+      auto h = weft::spawn_blocking([release, p = lifetime_probe(live)] { release->wait(); });
+      while (weft::handle::current().metrics().blocking_threads == 0) co_await weft::yield_now();
+    };
+    rt.block_on(body());
+    const auto start = std::chrono::steady_clock::now();
+    rt.shutdown_background();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  }   // the destructor does not wait again
+  EXPECT_EQ(live.load(), 1);   // the running closure still owns its captures
+  release->count_down();
+  EXPECT_TRUE(weft::test::eventually([&] { return live.load() == 0; }));
+}
+
+TEST(SpawnBlocking, AfterShutdownYieldsCancelled) {
+  runtime rt = multi();
+  weft::handle h = rt.get_handle();
+  rt.shutdown_timeout(1s);
+  auto jh = h.spawn_blocking([] { return 1; });
+  auto r = jh.wait();
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().is_cancelled());
+}
+
+}  // namespace
+
+namespace {
+
+weft::detail::runtime_config refusing_config(std::atomic<int>& refusals) {
+  weft::detail::runtime_config config;
+  config.worker_threads = 1;
+  config.max_blocking_threads = 4;
+  config.inject_thread_spawn_failure = [&refusals] {
+    refusals.fetch_add(1);
+    return EAGAIN;
+  };
+  return config;
+}
+
+TEST(SpawnBlocking, RefusedThreadWithNoneAliveYieldsTheSystemError) {
+  std::atomic<int> refusals{0};
+  runtime rt = runtime::from_config(refusing_config(refusals));
+  auto body = []() -> task<bool> {
+    auto h = weft::spawn_blocking([] { return 1; });
+    auto r = co_await h.join();
+    if (r || !r.error().is_panic()) co_return false;
+    try {
+      std::rethrow_exception(r.error().panic_payload());
+    } catch (const std::system_error& e) {
+      co_return e.code() == std::errc::resource_unavailable_try_again;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(rt.block_on(body()));
+  EXPECT_GE(refusals.load(), 1);
+}
+
+TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
+  std::atomic<int> refusals{0};
+  auto config = refusing_config(refusals);
+  std::atomic<int> starts{0};
+  config.inject_thread_spawn_failure = [&] { return starts.fetch_add(1) == 0 ? 0 : EAGAIN; };
+  runtime rt = runtime::from_config(config);
+  auto body = []() -> task<int> {
+    auto hold = std::make_shared<std::latch>(1);
+    auto first = weft::spawn_blocking([hold] {
+      hold->wait();
+      return 1;
+    });
+    while (weft::handle::current().metrics().blocking_threads == 0 ||
+           weft::handle::current().metrics().idle_blocking_threads != 0)
+      co_await weft::yield_now();
+    auto second = weft::spawn_blocking([] { return 2; });   // its thread is refused: it waits in the queue
+    co_await weft::sleep(5ms);
+    EXPECT_FALSE(second.is_finished());
+    hold->count_down();
+    const int a = co_await first;
+    const int b = co_await second;   // run by the first thread once free: never lost
+    co_return a + b;
+  };
+  EXPECT_EQ(rt.block_on(body()), 3);
+  EXPECT_GE(starts.load(), 2);
+}
+
+}  // namespace

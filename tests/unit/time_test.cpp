@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+#include <weft/time.hpp>   // first: proves the header is self-contained
+
+#include <weft/runtime.hpp>
+#include <weft/spawn.hpp>
+
+#include "weft_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+using weft::task;
+
+weft::runtime multi() { return weft::runtime::builder::multi_thread().worker_threads(2).build(); }
+
+TEST(Time, SleepWaitsAtLeastItsDuration) {
+  for (auto rt_ptr : {std::make_shared<weft::runtime>(multi()),
+                      std::make_shared<weft::runtime>(weft::runtime::builder::current_thread().build())}) {
+    auto body = []() -> task<clock_type::duration> {
+      const auto start = clock_type::now();
+      co_await weft::sleep(5ms);
+      co_return clock_type::now() - start;
+    };
+    EXPECT_GE(rt_ptr->block_on(body()), 5ms);
+  }
+}
+
+TEST(Time, ZeroAndPastDeadlinesCompleteAtOnce) {
+  auto rt = multi();
+  auto body = []() -> task<void> {
+    co_await weft::sleep(0ns);
+    co_await weft::sleep(-5ms);
+    co_await weft::sleep_until(clock_type::now() - 1s);
+  };
+  rt.block_on(body());
+}
+
+TEST(Time, ManyTimersFireInDeadlineOrder) {
+  auto rt = weft::runtime::builder::current_thread().build();
+  auto body = []() -> task<std::vector<int>> {
+    auto order = std::make_shared<std::vector<int>>();
+    auto sleeper = [](std::shared_ptr<std::vector<int>> log, int ms) -> task<void> {
+      co_await weft::sleep(std::chrono::milliseconds(ms));
+      log->push_back(ms);
+    };
+    std::vector<int> delays(40);
+    for (int i = 0; i < 40; ++i) delays[i] = 2 * ((i * 7) % 40);   // distinct, shuffled, 2 ms apart
+    std::vector<weft::join_handle<void>> handles;
+    for (int d : delays) handles.push_back(weft::spawn(sleeper(order, d)));
+    for (auto& h : handles) co_await h;
+    co_return *order;
+  };
+  const auto order = rt.block_on(body());
+  ASSERT_EQ(order.size(), 40u);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+}
+
+TEST(Time, EqualDeadlinesAllFire) {
+  auto rt = multi();
+  auto body = []() -> task<int> {
+    auto count = std::make_shared<std::atomic<int>>(0);
+    const auto when = clock_type::now() + 3ms;
+    auto sleeper = [](std::shared_ptr<std::atomic<int>> n, clock_type::time_point at) -> task<void> {
+      co_await weft::sleep_until(at);
+      n->fetch_add(1);
+    };
+    std::vector<weft::join_handle<void>> handles;
+    for (int i = 0; i < 100; ++i) handles.push_back(weft::spawn(sleeper(count, when)));
+    for (auto& h : handles) co_await h;
+    co_return count->load();
+  };
+  EXPECT_EQ(rt.block_on(body()), 100);
+}
+
+TEST(Time, HundredThousandTimersAcrossWorkers) {
+  auto rt = multi();
+  auto body = []() -> task<int> {
+    auto count = std::make_shared<std::atomic<int>>(0);
+    auto sleeper = [](std::shared_ptr<std::atomic<int>> n, int us) -> task<void> {
+      co_await weft::sleep(std::chrono::microseconds(us));
+      n->fetch_add(1);
+    };
+    std::vector<weft::join_handle<void>> handles;
+    handles.reserve(100'000);
+    for (int i = 0; i < 100'000; ++i) handles.push_back(weft::spawn(sleeper(count, (i * 37) % 20'000)));
+    for (auto& h : handles) co_await h;
+    co_return count->load();
+  };
+  EXPECT_EQ(rt.block_on(body()), 100'000);
+}
+
+TEST(Time, AbortedSleeperNeverFiresIntoFreedFrame) {
+  auto rt = multi();
+  auto body = []() -> task<void> {
+    std::vector<weft::join_handle<void>> handles;
+    for (int i = 0; i < 1000; ++i) handles.push_back(weft::spawn(weft::sleep(std::chrono::microseconds(i % 300))));
+    for (std::size_t i = 0; i < handles.size(); i += 2) handles[i].abort();
+    for (auto& h : handles) {
+      auto r = co_await h.join();
+      EXPECT_TRUE(r || r.error().is_cancelled());
+    }
+  };
+  rt.block_on(body());
+}
+
+TEST(Time, TimeoutGivesTheResultWhenInTime) {
+  auto rt = multi();
+  auto quick = []() -> task<int> {
+    co_await weft::sleep(1ms);
+    co_return 7;
+  };
+  auto body = [&]() -> task<std::expected<int, weft::elapsed>> { co_return co_await weft::timeout(5s, quick()); };
+  auto r = rt.block_on(body());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 7);
+}
+
+TEST(Time, TimeoutCancelsAndReleasesTheOperation) {
+  auto rt = multi();
+  std::atomic<int> live{0};
+  auto slow = [](weft::test::lifetime_probe) -> task<int> {
+    co_await weft::sleep(60s);
+    co_return 1;
+  };
+  auto body = [&]() -> task<bool> {
+    auto r = co_await weft::timeout(2ms, slow(weft::test::lifetime_probe(live)));
+    co_return !r && r.error() == weft::elapsed{};
+  };
+  EXPECT_TRUE(rt.block_on(body()));
+  EXPECT_EQ(live.load(), 0);   // released before timeout returned
+}
+
+TEST(Time, TimeoutResultWinsOverAnExpiredDeadline) {
+  auto rt = multi();
+  auto ready = []() -> task<int> { co_return 3; };
+  auto body = [&]() -> task<std::expected<int, weft::elapsed>> { co_return co_await weft::timeout(0ns, ready()); };
+  // The operation always starts; whether it finishes before the zero deadline
+  // is checked is a race, but the answer is one of the two, never a loss.
+  auto r = rt.block_on(body());
+  EXPECT_TRUE(!r || *r == 3);
+}
+
+TEST(Time, TimeoutRethrowsTheOperationsException) {
+  auto rt = multi();
+  auto fails = []() -> task<int> {
+    throw std::domain_error("x");
+    co_return 0;
+  };
+  auto body = [&]() -> task<void> { (void)co_await weft::timeout(1s, fails()); };
+  EXPECT_THROW(rt.block_on(body()), std::domain_error);
+}
+
+TEST(Time, IntervalFirstTickIsImmediateThenPeriodic) {
+  auto rt = multi();
+  auto body = []() -> task<std::vector<clock_type::duration>> {
+    weft::interval every(3ms);
+    const auto start = clock_type::now();
+    std::vector<clock_type::duration> at;
+    for (int i = 0; i < 4; ++i) {
+      co_await every.tick();
+      at.push_back(clock_type::now() - start);
+    }
+    co_return at;
+  };
+  const auto at = rt.block_on(body());
+  EXPECT_LT(at[0], 3ms);
+  EXPECT_GE(at[3], 9ms);
+}
+
+TEST(Time, IntervalMissedTickBehaviours) {
+  auto rt = multi();
+  auto run = [](weft::missed_tick_behavior b) -> task<clock_type::duration> {
+    weft::interval every(10ms);
+    every.set_missed_tick_behavior(b);
+    co_await every.tick();
+    std::this_thread::sleep_for(35ms);   // the task is late: 3 ticks missed
+    const auto start = clock_type::now();
+    co_await every.tick();   // late tick: immediate in every mode
+    co_await every.tick();
+    co_return clock_type::now() - start;
+  };
+  // burst: the next missed tick is also due at once.
+  EXPECT_LT(rt.block_on(run(weft::missed_tick_behavior::burst)), 5ms);
+  // delay: a full period after the late tick.
+  EXPECT_GE(rt.block_on(run(weft::missed_tick_behavior::delay)), 10ms);
+  // skip: the next multiple of the period (40 ms after start: ~5 ms away).
+  const auto skipped = rt.block_on(run(weft::missed_tick_behavior::skip));
+  EXPECT_GE(skipped, 1ms);
+  EXPECT_LT(skipped, 10ms);
+  EXPECT_THROW(weft::interval(0ns), std::invalid_argument);
+}
+
+TEST(Time, ShutdownWithPendingTimersFreesFrames) {
+  std::atomic<int> live{0};
+  {
+    auto rt = multi();
+    auto sleeper = [](weft::test::lifetime_probe) -> task<void> { co_await weft::sleep(60s); };
+    auto body = [&]() -> task<void> {
+      for (int i = 0; i < 1000; ++i) {
+        auto h = weft::spawn(sleeper(weft::test::lifetime_probe(live)));
+      }
+      co_return;
+    };
+    rt.block_on(body());
+  }
+  EXPECT_EQ(live.load(), 0);
+}
+
+}  // namespace
