@@ -4,10 +4,13 @@
 /// The whole of weft in one include (opt-in; weft itself includes only what
 /// each file needs).
 
+#include <weft/fs.hpp>
 #include <weft/join_error.hpp>
 #include <weft/join_handle.hpp>
+#include <weft/join_set.hpp>
 #include <weft/net.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
+#include <weft/sync.hpp>
 #include <weft/task.hpp>
 #include <weft/version.hpp>

@@ -20,7 +20,9 @@ namespace weft::detail {
 using blocking_sync::futex_wake;
 
 std::shared_ptr<blocking_pool> blocking_pool::create(blocking_pool_config config) {
-  if (config.max_threads == 0) throw std::invalid_argument("weft: max_blocking_threads must be > 0");
+  if (config.max_threads == 0) {
+    throw std::invalid_argument("weft: max_blocking_threads must be > 0");
+  }
   auto pool = std::make_shared<blocking_pool>(std::move(config), private_tag{});
   pthread_t supervisor;
   // The supervisor holds a raw pointer: ~blocking_pool stops and joins it.
@@ -86,7 +88,8 @@ void blocking_pool::submit(blocking_job& job) noexcept {
     hand_off(*idle);
     return;
   }
-  push_back_locked(job, clock::now());
+  const auto now = clock::now();
+  push_back_locked(job, now);
   if (num_threads_ >= config_.max_threads) return;  // at the cap: FIFO
   if (num_threads_ == 0) {
     // Nothing can come free: start a thread now, outside the lock.
@@ -95,7 +98,7 @@ void blocking_pool::submit(blocking_job& job) noexcept {
     start_thread(record);
     return;
   }
-  const bool wake = arm_supervisor_locked();
+  const bool wake = arm_supervisor_locked(now);
   lock.unlock();
   if (wake) futex_wake(supervisor_seq_);
 }
@@ -191,8 +194,15 @@ void blocking_pool::remove_idle_locked(pool_thread& record) noexcept {
   --num_idle_;
 }
 
-bool blocking_pool::arm_supervisor_locked() noexcept {
+bool blocking_pool::arm_supervisor_locked(clock::time_point now) noexcept {
   if (supervisor_armed_) return false;  // already watching the queue: no system call
+  if (now - window_start_ >= 2 * cpu_window()) {
+    // After a quiet spell, judge afresh how fast jobs are taken. The window
+    // ends before this job is due, so its start is judged on a whole window.
+    window_start_ = now;
+    taken_at_window_start_ = jobs_taken_;
+    was_cpu_bound_ = false;
+  }
   poke_supervisor_locked();
   return true;
 }
@@ -253,8 +263,9 @@ void blocking_pool::start_thread(pool_thread* record) noexcept {
   if (wake_supervisor) futex_wake(supervisor_seq_);
   if (wake_shutdown) futex_wake(exit_seq_, INT_MAX);
   if (orphans != nullptr) {
-    cancel_all(orphans, std::make_exception_ptr(std::system_error(
-                            err, std::system_category(), "weft: cannot start a blocking-pool thread")));
+    const std::system_error error(err, std::system_category(),
+                                  "weft: cannot start a blocking-pool thread");
+    cancel_all(orphans, std::make_exception_ptr(error));
   }
 }
 

@@ -109,23 +109,27 @@
 namespace weft::detail {
 
 struct blocking_pool_config {
-  std::size_t max_threads = 512;  // > 0
+  std::size_t max_threads = 512;  // > 0, else create() throws std::invalid_argument
   std::chrono::nanoseconds keep_alive = std::chrono::seconds(10);
   std::string thread_name = "weft-blocking";  // pthread_setname_np, truncated to 15 chars
   std::size_t stack_size = 0;                 // 0 = OS default
-  std::function<void()> on_thread_start, on_thread_stop;  // on each pool thread (may be empty)
-  std::function<int()> inject_spawn_failure;  // test seam: an errno to fail a thread start with (0 = start it)
-  // How long a job waits for a busy thread to come free before a thread is
-  // started for it. At most 1 ms (DESIGN §4).
+  // Run on each pool thread (not on the supervisor, which runs no user code);
+  // they must not throw (a pool thread has nowhere to report it).
+  std::function<void()> on_thread_start, on_thread_stop;
+  // Test seam: an errno to fail a thread start with (0 = start it).
+  std::function<int()> inject_spawn_failure;
+  // How long a job may wait for a busy thread to come free before a thread
+  // is started for it. DESIGN §4 says at most 1 ms; not checked, so that
+  // tests can use 0.
   std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
 };
 
 struct blocking_pool_metrics {
-  std::size_t threads;          // pool threads alive, including those starting
-  std::size_t idle_threads;     // of those, waiting for a job
-  std::size_t queue_depth;      // jobs waiting for a thread
-  std::uint64_t spawned_jobs;   // jobs ever submitted (before shutdown)
-  std::uint64_t threads_started;// threads ever started
+  std::size_t threads;            // pool threads alive, including those starting
+  std::size_t idle_threads;       // of those, waiting for a job
+  std::size_t queue_depth;        // jobs waiting for a thread
+  std::uint64_t spawned_jobs;     // jobs ever submitted (before shutdown)
+  std::uint64_t threads_started;  // threads ever started (counted as they come up)
 };
 
 struct pool_thread;
@@ -180,7 +184,7 @@ private:
   pool_thread* begin_start_locked() noexcept;
   void start_thread(pool_thread* record) noexcept;
   int create_os_thread(pool_thread& record) noexcept;
-  bool arm_supervisor_locked() noexcept;
+  bool arm_supervisor_locked(clock::time_point now) noexcept;
   void poke_supervisor_locked() noexcept;
   static void hand_off(pool_thread& record) noexcept;
   static void cancel_all(blocking_job* list, const std::exception_ptr& why) noexcept;
@@ -233,6 +237,7 @@ private:
   clock::time_point no_start_before_{};    // back-off after a failed start
   clock::time_point window_start_{};       // is_cpu_bound_locked's measuring window
   std::uint64_t taken_at_window_start_ = 0;
+  bool was_cpu_bound_ = false;             // the verdict on the last whole window
   std::optional<pthread_t> supervisor_;
 
   // Futex words; each names what it pairs with where it is used.

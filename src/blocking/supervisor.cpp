@@ -80,19 +80,19 @@ bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& recor
 }
 
 bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
-  const std::size_t busy = num_threads_ - num_idle_ - num_starting_;
+  // Threads still starting count: they will be busy as soon as they are up.
+  const std::size_t busy = num_threads_ - num_idle_;
   const auto elapsed = now - window_start_;
-  const std::uint64_t taken = jobs_taken_ - taken_at_window_start_;
   if (elapsed >= cpu_window()) {
-    // A new window. After a long quiet spell the first one is diluted and
-    // says "not CPU-bound": at most one thread too many.
+    // Judge whole windows only: a few microseconds in which no job was taken
+    // say nothing. Each busy thread took a job every busy * elapsed / taken.
+    const std::uint64_t taken = jobs_taken_ - taken_at_window_start_;
+    was_cpu_bound_ = static_cast<double>(taken) * static_cast<double>(short_job.count()) >=
+                     static_cast<double>(busy) * static_cast<double>(elapsed.count());
     window_start_ = now;
     taken_at_window_start_ = jobs_taken_;
   }
-  if (busy < num_cpus_ || elapsed.count() <= 0) return false;
-  // Each busy thread took a job every busy * elapsed / taken on average.
-  return static_cast<double>(taken) * static_cast<double>(short_job.count()) >=
-         static_cast<double>(busy) * static_cast<double>(elapsed.count());
+  return busy >= num_cpus_ && was_cpu_bound_;
 }
 
 }  // namespace weft::detail

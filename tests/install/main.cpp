@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Uses weft as an installed package: see CMakeLists.txt beside this file.
-// TODO(#2): use the runtime once weft.hpp exists: include <weft/weft.hpp> and set
-// `answer` from weft::runtime{}.block_on() of a weft::task<int> that co_returns 42.
-#include <weft/version.hpp>
+#include <weft/weft.hpp>
 
 #include <cstdio>
 
@@ -10,8 +8,16 @@ static_assert(WEFT_VERSION_MAJOR == EXPECTED_VERSION_MAJOR && WEFT_VERSION_MINOR
                   WEFT_VERSION_PATCH == EXPECTED_VERSION_PATCH,
               "include/weft/version.hpp disagrees with project(VERSION) in CMakeLists.txt");
 
+namespace {
+weft::task<int> answer() {
+  auto h = weft::spawn_blocking([] { return 42; });
+  co_return co_await h;
+}
+}  // namespace
+
 int main() {
-  const int answer = 42;
-  std::printf("weft %d.%d.%d: %d\n", weft::version_major, weft::version_minor, weft::version_patch, answer);
-  return answer == 42 ? 0 : 1;
+  weft::runtime rt;
+  const int value = rt.block_on(answer());
+  std::printf("weft %d.%d.%d: %d\n", weft::version_major, weft::version_minor, weft::version_patch, value);
+  return value == 42 ? 0 : 1;
 }

@@ -156,7 +156,8 @@ TEST(BlockingPoolStress, TryCancelRacesStart) {
     }
     canceller.join();
     for (std::size_t i = base; i < end; ++i) expected_finished += taken_back[i] ? 0 : 1;
-    ASSERT_TRUE(eventually([&] { return finished.load(std::memory_order_acquire) == expected_finished; }));
+    ASSERT_TRUE(eventually(
+        [&] { return finished.load(std::memory_order_acquire) == expected_finished; }));
   }
   pool->shutdown(std::nullopt);
   std::size_t bad = 0, num_taken_back = 0;

@@ -93,7 +93,8 @@ private:
 // Shuts the pool down (waiting) before the jobs it may touch go out of scope:
 // declare it after them.
 struct pool_guard {
-  explicit pool_guard(blocking_pool_config config) : pool(blocking_pool::create(std::move(config))) {}
+  explicit pool_guard(blocking_pool_config config)
+      : pool(blocking_pool::create(std::move(config))) {}
   ~pool_guard() {
     if (pool) pool->shutdown(std::nullopt);
   }

@@ -409,13 +409,13 @@ TEST(SpawnBlocking, ShutdownTimeoutReturnsWithinTheBound) {
   auto finished = std::make_shared<std::atomic<bool>>(false);
   runtime rt = multi();
   auto body = [&]() -> task<void> {
-    auto h = weft::spawn_blocking([release, finished] {
+    auto entered = std::make_shared<std::atomic<bool>>(false);
+    auto h = weft::spawn_blocking([release, finished, entered] {
+      entered->store(true);
       release->wait();   // not stop-aware: cannot be interrupted
       finished->store(true);
     });
-    while (weft::handle::current().metrics().idle_blocking_threads != 0 ||
-           weft::handle::current().metrics().blocking_threads == 0)
-      co_await weft::yield_now();
+    while (!entered->load()) co_await weft::yield_now();
   };
   rt.block_on(body());
   const auto start = std::chrono::steady_clock::now();
@@ -434,8 +434,12 @@ TEST(SpawnBlocking, ShutdownBackgroundReturnsAtOnce) {
   {
     runtime rt = multi();
     auto body = [&]() -> task<void> {
-      auto h = weft::spawn_blocking([release, p = lifetime_probe(live)] { release->wait(); });
-      while (weft::handle::current().metrics().blocking_threads == 0) co_await weft::yield_now();
+      auto entered = std::make_shared<std::atomic<bool>>(false);
+      auto h = weft::spawn_blocking([release, entered, p = lifetime_probe(live)] {
+        entered->store(true);
+        release->wait();
+      });
+      while (!entered->load()) co_await weft::yield_now();
     };
     rt.block_on(body());
     const auto start = std::chrono::steady_clock::now();
@@ -498,13 +502,13 @@ TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
   runtime rt = runtime::from_config(config);
   auto body = []() -> task<int> {
     auto hold = std::make_shared<std::latch>(1);
-    auto first = weft::spawn_blocking([hold] {
+    auto entered = std::make_shared<std::atomic<bool>>(false);
+    auto first = weft::spawn_blocking([hold, entered] {
+      entered->store(true);
       hold->wait();
       return 1;
     });
-    while (weft::handle::current().metrics().blocking_threads == 0 ||
-           weft::handle::current().metrics().idle_blocking_threads != 0)
-      co_await weft::yield_now();
+    while (!entered->load()) co_await weft::yield_now();
     auto second = weft::spawn_blocking([] { return 2; });   // its thread is refused: it waits in the queue
     co_await weft::sleep(5ms);
     EXPECT_FALSE(second.is_finished());

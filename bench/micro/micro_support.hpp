@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Runs a Google Benchmark body as a task on a fresh weft runtime (2 workers,
+// BENCHMARKS.md's settings), so the timed loop itself runs on a worker.
+//
+// The loop runs on a worker thread, not on the thread Google Benchmark
+// started it from, and a task may move between workers: register every
+// benchmark with ->UseRealTime() (CPU time is the benchmark thread's, which
+// is blocked in block_on).
+#include <weft/runtime.hpp>
+#include <weft/task.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+
+namespace weft_bench {
+
+inline weft::runtime build_runtime() {
+  using namespace std::chrono_literals;
+  return weft::runtime::builder::multi_thread().worker_threads(2).max_blocking_threads(512).thread_keep_alive(10s).build();
+}
+
+/// body: a function taking benchmark::State& and returning weft::task<void>.
+template <class Body>
+void run_in_runtime(benchmark::State& state, Body body) {
+  weft::runtime rt = build_runtime();
+  rt.block_on(body(state));
+}
+
+inline weft::task<void> noop() { co_return; }
+
+}  // namespace weft_bench

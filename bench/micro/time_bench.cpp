@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// The timer wheel: insert and cancel, through the public API only. Both
+// cases include one async spawn (subtract BM_spawn_await_one for the timer's
+// share).
+//  - timeout_ready: weft::timeout(1 h, op) where op finishes at once: the
+//    deadline timer is inserted, then removed when op wins;
+//  - sleep_abort: a spawned sleep(1 h) is polled (its timer inserted), then
+//    aborted (the frame destroyed, the timer removed).
+#include "micro_support.hpp"
+
+#include <weft/spawn.hpp>
+#include <weft/time.hpp>
+
+#include <chrono>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+weft::task<void> timeouts(benchmark::State& state) {
+  for (auto _ : state) {
+    auto r = co_await weft::timeout(1h, weft::yield_now());
+    if (!r) state.SkipWithError("timeout fired");
+  }
+}
+
+void BM_time_timeout_ready(benchmark::State& state) { weft_bench::run_in_runtime(state, timeouts); }
+BENCHMARK(BM_time_timeout_ready)->UseRealTime();
+
+weft::task<void> sleep_aborts(benchmark::State& state) {
+  for (auto _ : state) {
+    auto h = weft::spawn(weft::sleep(1h));
+    co_await weft::yield_now();   // lets the sleep run up to its timer (usually on this worker)
+    h.abort();
+    auto r = co_await h.join();
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+void BM_time_sleep_abort(benchmark::State& state) { weft_bench::run_in_runtime(state, sleep_aborts); }
+BENCHMARK(BM_time_sleep_abort)->UseRealTime();
+
+}  // namespace

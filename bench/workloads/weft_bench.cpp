@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: MIT
+// weft's implementation of the workloads in shared/BENCHMARKS.md, written to
+// mirror the Tokio and Asio anchors in shared/anchors/ line for line: same N,
+// same settings (2 workers, 512 blocking threads, 10 s keep-alive, a fresh
+// runtime per workload), same JSON fields, nearest-rank percentiles.
+//
+// One JSON object per workload on stdout and nothing else; diagnostics go to
+// stderr.
+//
+//   weft-bench [--quick] [bench ...]      (--quick divides each N by 10)
+#include <weft/net.hpp>
+#include <weft/runtime.hpp>
+#include <weft/spawn.hpp>
+#include <weft/time.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+constexpr std::size_t workers = 2;
+constexpr int load_closures = 256;
+constexpr auto load_sleep = 50ms;
+
+constexpr std::array<std::string_view, 8> bench_names = {
+    "blocking_throughput", "blocking_roundtrip",       "spawn_throughput", "timer_idle",
+    "timer_under_blocking_load", "echo_under_blocking_load", "burst_reuse", "shutdown_bounded",
+};
+
+/// A fresh multi-thread runtime with BENCHMARKS.md's common settings.
+weft::runtime build_runtime() {
+  return weft::runtime::builder::multi_thread()
+      .worker_threads(workers)
+      .max_blocking_threads(512)
+      .thread_keep_alive(10s)
+      .build();
+}
+
+double us(clock_type::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+/// Nearest-rank percentile of an ascending-sorted vector (as the anchors).
+double pct(const std::vector<double>& sorted, double p) {
+  const std::size_t n = sorted.size();
+  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+  rank = std::clamp<std::size_t>(rank, 1, n);
+  return sorted[rank - 1];
+}
+
+std::vector<double> sorted(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void emit(std::string_view bench, const std::string& fields) {
+  fmt::print("{{\"bench\":\"{}\",\"impl\":\"weft\",{}}}\n", bench, fields);
+  std::fflush(stdout);
+}
+
+[[noreturn]] void fail(const std::string& msg) {
+  fmt::print(stderr, "weft-bench: FAILED: {}\n", msg);
+  std::exit(1);
+}
+
+// ---------------------------------------------------------------------------
+// Blocking-pool saturation load: LOAD_CLOSURES closures, each sleeping 50 ms,
+// kept in flight; a fresh one is spawned each time one finishes, until
+// stopped. weft has no channel, so (as the Asio anchor) each of 256 loader
+// tasks keeps one closure in flight: `spawn_blocking(sleep); co_await`.
+
+struct load_state {
+  std::atomic<bool> stop{false};
+  std::atomic<int> started{0};
+  std::atomic<std::uint64_t> completed{0};
+};
+
+struct load {
+  std::shared_ptr<load_state> state;
+  std::vector<weft::join_handle<void>> loaders;
+};
+
+weft::task<void> loader(std::shared_ptr<load_state> s) {
+  while (!s->stop.load(std::memory_order_acquire)) {
+    auto h = weft::spawn_blocking([s] {
+      s->started.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::sleep_for(load_sleep);
+      s->completed.fetch_add(1, std::memory_order_relaxed);
+    });
+    co_await h;
+  }
+}
+
+/// Must run inside the runtime. Returns once all LOAD_CLOSURES closures have
+/// started running (pool saturated).
+weft::task<load> start_load() {
+  load l{std::make_shared<load_state>(), {}};
+  l.loaders.reserve(load_closures);
+  for (int i = 0; i < load_closures; ++i) l.loaders.push_back(weft::spawn(loader(l.state)));
+  while (l.state->started.load(std::memory_order_relaxed) < load_closures) co_await weft::sleep(1ms);
+  co_return l;
+}
+
+/// Stops respawning and waits until every in-flight closure has finished.
+/// Gives how many load closures ran.
+weft::task<std::uint64_t> stop_load(load l) {
+  l.state->stop.store(true, std::memory_order_release);
+  for (auto& h : l.loaders) co_await h;
+  co_return l.state->completed.load();
+}
+
+// ---------------------------------------------------------------------------
+
+struct timed_sum {
+  double seconds;
+  std::uint64_t sum;
+};
+
+weft::task<timed_sum> blocking_throughput_task(std::size_t n) {
+  const auto t0 = clock_type::now();
+  std::vector<weft::join_handle<std::uint64_t>> handles;
+  handles.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) handles.push_back(weft::spawn_blocking([i] { return i; }));
+  std::uint64_t sum = 0;
+  for (auto& h : handles) sum += co_await h;
+  co_return timed_sum{std::chrono::duration<double>(clock_type::now() - t0).count(), sum};
+}
+
+void check_sum(std::string_view bench, std::uint64_t n, std::uint64_t sum) {
+  const std::uint64_t expect = n * (n - 1) / 2;
+  if (sum != expect) fail(fmt::format("{} sum {} != {}", bench, sum, expect));
+}
+
+void blocking_throughput(std::size_t n) {
+  timed_sum r{};
+  {
+    weft::runtime rt = build_runtime();
+    r = rt.block_on(blocking_throughput_task(n));
+  }
+  check_sum("blocking_throughput", n, r.sum);
+  emit("blocking_throughput", fmt::format("\"ops_per_s\":{:.1f}", static_cast<double>(n) / r.seconds));
+}
+
+weft::task<std::vector<double>> blocking_roundtrip_task(std::size_t n) {
+  std::vector<double> lat;
+  lat.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const auto t0 = clock_type::now();
+    auto h = weft::spawn_blocking([i] { return i; });
+    const std::uint64_t r = co_await h;
+    lat.push_back(us(clock_type::now() - t0));
+    if (r != i) fail("blocking_roundtrip: wrong result");
+  }
+  co_return lat;
+}
+
+void blocking_roundtrip(std::size_t n) {
+  std::vector<double> lat;
+  {
+    weft::runtime rt = build_runtime();
+    lat = rt.block_on(blocking_roundtrip_task(n));
+  }
+  double total = 0;
+  for (double v : lat) total += v;
+  const double mean = total / static_cast<double>(lat.size());
+  const auto s = sorted(std::move(lat));
+  emit("blocking_roundtrip",
+       fmt::format("\"p50_us\":{:.3f},\"p99_us\":{:.3f},\"mean_us\":{:.3f}", pct(s, 50), pct(s, 99), mean));
+}
+
+weft::task<std::uint64_t> return_index(std::uint64_t i) { co_return i; }
+
+weft::task<timed_sum> spawn_throughput_task(std::size_t n) {
+  const auto t0 = clock_type::now();
+  std::vector<weft::join_handle<std::uint64_t>> handles;
+  handles.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) handles.push_back(weft::spawn(return_index(i)));
+  std::uint64_t sum = 0;
+  for (auto& h : handles) sum += co_await h;
+  co_return timed_sum{std::chrono::duration<double>(clock_type::now() - t0).count(), sum};
+}
+
+void spawn_throughput(std::size_t n) {
+  timed_sum r{};
+  {
+    weft::runtime rt = build_runtime();
+    r = rt.block_on(spawn_throughput_task(n));
+  }
+  check_sum("spawn_throughput", n, r.sum);
+  emit("spawn_throughput", fmt::format("\"ops_per_s\":{:.1f}", static_cast<double>(n) / r.seconds));
+}
+
+weft::task<std::vector<double>> timer_lateness(std::size_t n) {
+  constexpr auto period = 1ms;
+  std::vector<double> late;
+  late.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t0 = clock_type::now();
+    co_await weft::sleep(period);
+    late.push_back(us(clock_type::now() - t0) - us(period));
+  }
+  co_return late;
+}
+
+void emit_timer(std::string_view bench, std::vector<double> late) {
+  const auto s = sorted(std::move(late));
+  emit(bench, fmt::format("\"p50_us\":{:.3f},\"p99_us\":{:.3f},\"max_us\":{:.3f}", pct(s, 50), pct(s, 99), s.back()));
+}
+
+void timer_idle(std::size_t n) {
+  std::vector<double> late;
+  {
+    weft::runtime rt = build_runtime();
+    late = rt.block_on(timer_lateness(n));
+  }
+  emit_timer("timer_idle", std::move(late));
+}
+
+struct late_and_closures {
+  std::vector<double> late;
+  std::uint64_t closures;
+};
+
+weft::task<late_and_closures> timer_under_blocking_load_task(std::size_t n) {
+  load l = co_await start_load();
+  std::vector<double> late = co_await timer_lateness(n);
+  const std::uint64_t closures = co_await stop_load(std::move(l));
+  co_return late_and_closures{std::move(late), closures};
+}
+
+void timer_under_blocking_load(std::size_t n) {
+  late_and_closures r;
+  {
+    weft::runtime rt = build_runtime();
+    r = rt.block_on(timer_under_blocking_load_task(n));
+  }
+  fmt::print(stderr, "timer_under_blocking_load: {} load closures run\n", r.closures);
+  emit_timer("timer_under_blocking_load", std::move(r.late));
+}
+
+// -- echo_under_blocking_load ------------------------------------------------
+
+constexpr std::size_t echo_message = 64;
+
+weft::task<void> echo_connection(weft::net::tcp_stream sock) {
+  std::array<std::byte, 4096> buf;
+  try {
+    for (;;) {
+      const std::size_t k = co_await sock.read(buf);
+      if (k == 0) co_return;
+      co_await sock.write_all(std::span<const std::byte>(buf.data(), k));
+    }
+  } catch (const std::exception&) {
+    co_return;   // the client went away
+  }
+}
+
+weft::task<void> accept_loop(weft::net::tcp_listener listener) {
+  for (;;) {
+    auto [sock, peer] = co_await listener.accept();
+    sock.set_nodelay(true);
+    auto h = weft::spawn(echo_connection(std::move(sock)));   // detached
+  }
+}
+
+struct echo_setup {
+  std::uint16_t port;
+  load l;
+};
+
+weft::task<echo_setup> echo_server_start() {
+  auto listener = weft::net::tcp_listener::bind(weft::net::endpoint::parse("127.0.0.1:0"));
+  const std::uint16_t port = listener.local_endpoint().port();
+  auto server = weft::spawn(accept_loop(std::move(listener)));   // detached: cancelled at shutdown
+  load l = co_await start_load();
+  co_return echo_setup{port, std::move(l)};
+}
+
+std::vector<double> echo_client(std::uint16_t port, std::size_t n) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) fail("client socket");
+  int one = 1;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) fail("nodelay");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) fail("connect");
+  std::array<unsigned char, echo_message> out{};
+  std::array<unsigned char, echo_message> in{};
+  std::vector<double> lat;
+  lat.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.fill(static_cast<unsigned char>(i % 251));
+    const auto t0 = clock_type::now();
+    for (std::size_t off = 0; off < out.size();) {   // write_all
+      const ssize_t w = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+      if (w <= 0) fail("client write");
+      off += static_cast<std::size_t>(w);
+    }
+    for (std::size_t off = 0; off < in.size();) {   // read_exact
+      const ssize_t r = ::recv(fd, in.data() + off, in.size() - off, 0);
+      if (r <= 0) fail("client read");
+      off += static_cast<std::size_t>(r);
+    }
+    lat.push_back(us(clock_type::now() - t0));
+    if (in != out) fail(fmt::format("echo mismatch at message {}", i));
+  }
+  ::close(fd);
+  return lat;
+}
+
+void echo_under_blocking_load(std::size_t n) {
+  std::vector<double> lat;
+  std::uint64_t closures = 0;
+  {
+    weft::runtime rt = build_runtime();
+    echo_setup setup = rt.block_on(echo_server_start());
+    std::thread client([&lat, port = setup.port, n] { lat = echo_client(port, n); });
+    client.join();
+    closures = rt.block_on(stop_load(std::move(setup.l)));
+  }
+  fmt::print(stderr, "echo_under_blocking_load: {} load closures run\n", closures);
+  const auto s = sorted(std::move(lat));
+  emit("echo_under_blocking_load", fmt::format("\"p50_us\":{:.3f},\"p99_us\":{:.3f}", pct(s, 50), pct(s, 99)));
+}
+
+// -- burst_reuse, shutdown_bounded ---------------------------------------------
+
+weft::task<double> burst_task(std::size_t per_burst) {
+  constexpr int bursts = 10;
+  const auto t0 = clock_type::now();
+  std::vector<weft::join_handle<void>> handles;
+  handles.reserve(per_burst);
+  for (int b = 0; b < bursts; ++b) {
+    handles.clear();
+    for (std::size_t j = 0; j < per_burst; ++j)
+      handles.push_back(weft::spawn_blocking([] { std::this_thread::sleep_for(1ms); }));
+    for (auto& h : handles) co_await h;
+    if (b + 1 < bursts) co_await weft::sleep(100ms);
+  }
+  co_return us(clock_type::now() - t0);
+}
+
+void burst_reuse(std::size_t per_burst) {
+  double wall_us = 0;
+  std::uint64_t spawned = 0;
+  {
+    weft::runtime rt = build_runtime();
+    wall_us = rt.block_on(burst_task(per_burst));
+    spawned = rt.metrics().blocking_threads_started;
+  }
+  emit("burst_reuse", fmt::format("\"wall_ms\":{:.3f},\"threads_spawned\":{}", wall_us / 1000.0, spawned));
+}
+
+void shutdown_bounded() {
+  weft::runtime rt = build_runtime();
+  auto started = std::make_shared<std::atomic<bool>>(false);
+  {
+    auto h = rt.get_handle().spawn_blocking([started] {
+      started->store(true);
+      started->notify_one();
+      std::this_thread::sleep_for(10s);
+    });   // detached
+  }
+  started->wait(false);
+  const auto t0 = clock_type::now();
+  const weft::shutdown_report report = rt.shutdown_timeout(100ms);
+  const double wall_us = us(clock_type::now() - t0);
+  fmt::print(stderr, "shutdown_bounded: {} blocking closure(s) left running\n", report.blocking_still_running);
+  emit("shutdown_bounded", fmt::format("\"wall_ms\":{:.3f}", wall_us / 1000.0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  std::vector<std::string> selected;
+  CLI::App app{"weft's implementation of shared/BENCHMARKS.md: one JSON line per workload on stdout"};
+  app.add_flag("--quick", quick, "divide each N by 10 (smoke run)");
+  std::string names;
+  for (auto name : bench_names) names += fmt::format(" {}", name);
+  app.add_option("bench", selected, "workloads to run (default: all):" + names)
+      ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));
+  CLI11_PARSE(app, argc, argv);
+
+  const std::size_t div = quick ? 10 : 1;
+  const auto wanted = [&](std::string_view name) {
+    return selected.empty() || std::find(selected.begin(), selected.end(), name) != selected.end();
+  };
+  try {
+    for (const std::string_view name : bench_names) {
+      if (!wanted(name)) continue;
+      const auto t0 = clock_type::now();
+      if (name == "blocking_throughput") blocking_throughput(200'000 / div);
+      else if (name == "blocking_roundtrip") blocking_roundtrip(20'000 / div);
+      else if (name == "spawn_throughput") spawn_throughput(1'000'000 / div);
+      else if (name == "timer_idle") timer_idle(1'000 / div);
+      else if (name == "timer_under_blocking_load") timer_under_blocking_load(1'000 / div);
+      else if (name == "echo_under_blocking_load") echo_under_blocking_load(10'000 / div);
+      else if (name == "burst_reuse") burst_reuse(1'000 / div);
+      else if (name == "shutdown_bounded") shutdown_bounded();
+      fmt::print(stderr, "[{}: {:.2f} s]\n", name, std::chrono::duration<double>(clock_type::now() - t0).count());
+    }
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  return 0;
+}
