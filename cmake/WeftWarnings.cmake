@@ -2,5 +2,5 @@
 # Presets turn them into errors with CMAKE_COMPILE_WARNING_AS_ERROR.
 function(weft_target_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                                            -Wold-style-cast -Wcast-align -Wnull-dereference)
+                                            -Wold-style-cast -Wcast-align)
 endfunction()
