@@ -8,6 +8,10 @@
 ///
 /// Common to every function here:
 ///
+/// Thread safety: any task may call any of them at once; what concurrent
+/// calls on the same path do is up to the file system, as for the POSIX
+/// calls underneath.
+///
 /// Resumes on: a worker of the current runtime, once the blocking call has
 /// returned (never on the blocking thread).
 ///
