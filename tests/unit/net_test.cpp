@@ -13,10 +13,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -498,7 +498,14 @@ TEST(Net, EchoAnswersWhileTheBlockingPoolIsSaturated) {
       blockers.push_back(std::move(h));
     }
     // Both blocking threads are taken and the rest queue behind them.
-    while (weft::handle::current().metrics().blocking_queue_depth < 4) co_await weft::yield_now();
+    const auto deadline = std::chrono::steady_clock::now() + weft::test::max_wait;
+    while (weft::handle::current().metrics().blocking_queue_depth < 4) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "the blocking pool never filled up";
+        break;
+      }
+      co_await weft::yield_now();
+    }
 
     auto listener = std::make_shared<tcp_listener>(tcp_listener::bind(endpoint::parse("127.0.0.1:0")));
     auto server = weft::spawn(echo_server(listener, 1));
