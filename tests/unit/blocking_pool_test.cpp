@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: MIT
+// Unit tests of the blocking pool alone (src/blocking), one or more per rule
+// of DESIGN §4 "Pool:" and §3 shutdown. Over 500 lines because STYLE §8 asks
+// for one test file per subsystem and the pool has that many rules.
 // Test that header file is self-contained.
 #include "blocking/pool.hpp"
 
