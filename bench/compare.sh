@@ -58,6 +58,7 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "date: $(date -Is)"
   echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr)"
   echo "weft: $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
+  echo "weft-bench: $weft_bench, built $(date -Is -r "$weft_bench" 2>/dev/null || echo '(missing)')"
   echo "args: --rounds $rounds ${args[*]:-}"
   echo "load before: $(uptime)"
 } > "$out/meta.txt"
@@ -128,6 +129,7 @@ plot "$out/latency.dat" using 2:xtic(1) title "weft" lc rgb "#1b9e77", \
      "" using 4 title "asio 1.74" lc rgb "#7570b3"
 EOF
 if gnuplot "$out/latency.gp" 2> "$out/latency.gp.stderr"; then
+  [[ -s "$out/latency.gp.stderr" ]] || rm -f "$out/latency.gp.stderr"
   echo "chart: $out/latency.png" >&2
 else
   echo "compare.sh: gnuplot failed; see $out/latency.gp.stderr" >&2

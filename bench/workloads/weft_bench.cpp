@@ -91,8 +91,8 @@ void emit(std::string_view bench, const std::string& fields) {
 // ---------------------------------------------------------------------------
 // Blocking-pool saturation load: LOAD_CLOSURES closures, each sleeping 50 ms,
 // kept in flight; a fresh one is spawned each time one finishes, until
-// stopped. weft has no channel, so (as the Asio anchor) each of 256 loader
-// tasks keeps one closure in flight: `spawn_blocking(sleep); co_await`.
+// stopped. As in the Asio anchor, each of 256 loader tasks keeps one closure
+// in flight (`spawn_blocking(sleep); co_await`), so no channel is needed.
 
 struct load_state {
   std::atomic<bool> stop{false};
@@ -403,9 +403,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> selected;
   CLI::App app{"weft's implementation of shared/BENCHMARKS.md: one JSON line per workload on stdout"};
   app.add_flag("--quick", quick, "divide each N by 10 (smoke run)");
-  std::string names;
-  for (auto name : bench_names) names += fmt::format(" {}", name);
-  app.add_option("bench", selected, "workloads to run (default: all):" + names)
+  app.add_option("bench", selected, "workloads to run (default: all, in this order)")
       ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));
   CLI11_PARSE(app, argc, argv);
 
