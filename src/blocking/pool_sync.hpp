@@ -10,6 +10,8 @@
 // nanoseconds. Why not std::atomic::wait: the keep-alive and supervisor waits
 // need a deadline, which atomic::wait does not have.
 
+#include "util/cpu_relax.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -28,14 +30,7 @@ bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
 /// Wakes up to `count` threads sleeping in futex_wait on `word`.
 void futex_wake(std::atomic<std::uint32_t>& word, int count = 1) noexcept;
 
-/// A hint to the CPU that this is a spin loop (x86 `pause`, Arm `yield`).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
+using weft::detail::cpu_relax;
 
 /// A mutex that spins briefly before parking on a futex (Drepper, "Futexes Are
 /// Tricky", mutex 3). Meets Lockable, so std::unique_lock works with it.

@@ -63,6 +63,7 @@ private:
   task_header* next_task(worker& w) noexcept;
   task_header* steal(worker& w) noexcept;
   bool has_work() const noexcept;
+  bool spin_for_work() const noexcept;
   void run_task(worker& w, task_header* task) noexcept;
   void found_work(worker& w) noexcept;
   void sleep(worker& w) noexcept;

@@ -201,6 +201,24 @@ TEST(Time, IntervalMissedTickBehaviours) {
   EXPECT_THROW(weft::interval(0ns), std::invalid_argument);
 }
 
+TEST(Time, TimersFromBlockingThreads) {
+  auto rt = multi();
+  auto body = []() -> task<int> {
+    std::vector<weft::join_handle<clock_type::duration>> handles;
+    for (int i = 0; i < 8; ++i) {
+      handles.push_back(weft::spawn_blocking([] {
+        const auto start = clock_type::now();
+        weft::handle::current().block_on(weft::sleep(2ms));
+        return clock_type::now() - start;
+      }));
+    }
+    int on_time = 0;
+    for (auto& h : handles) on_time += (co_await h) >= 2ms;
+    co_return on_time;
+  };
+  EXPECT_EQ(rt.block_on(body()), 8);
+}
+
 TEST(Time, ShutdownWithPendingTimersFreesFrames) {
   std::atomic<int> live{0};
   {
