@@ -8,6 +8,7 @@
 #include <weft/detail/broadcast_state.hpp>
 
 #include <concepts>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <expected>

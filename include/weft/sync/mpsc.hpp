@@ -7,6 +7,7 @@
 #include <weft/detail/mpsc_state.hpp>
 
 #include <concepts>
+#include <coroutine>
 #include <cstddef>
 #include <expected>
 #include <memory>

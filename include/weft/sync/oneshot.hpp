@@ -32,7 +32,9 @@ enum class try_recv_error {
 /// Creates a oneshot channel: `auto [tx, rx] = weft::oneshot::channel<int>();`
 ///
 /// One allocation holds the shared state. The sender and the receiver are
-/// move-only and may live on different threads.
+/// move-only and may live on different threads. The value waits in the
+/// shared state until the receiver takes it, so the receiver need not be
+/// waiting when it is sent, and a wait that is cancelled loses nothing.
 template <std::move_constructible T>
 [[nodiscard]] std::pair<sender<T>, receiver<T>> channel();
 
@@ -124,7 +126,13 @@ private:
 
 /// The receiving half: `co_await std::move(rx)` gives the value.
 ///
-/// Thread safety: one receiver is used by one thread at a time.
+/// Move-only. It is used up by the await that gives the value (or throws
+/// channel_closed), and by a try_recv that gives the value. Destroying it
+/// first closes the channel: a later send() gives false, and a value
+/// already sent but not received is destroyed with it.
+///
+/// Thread safety: one receiver is used by one thread at a time; the sender
+/// may be on any other thread meanwhile.
 ///
 /// Example:
 ///     auto [tx, rx] = weft::oneshot::channel<std::string>();

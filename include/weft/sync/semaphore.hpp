@@ -6,6 +6,7 @@
 
 #include <weft/detail/semaphore_core.hpp>
 
+#include <coroutine>
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
