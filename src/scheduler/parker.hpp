@@ -16,7 +16,8 @@ namespace weft::detail {
 /// The driver and the lock that lets one worker at a time sleep in it.
 struct shared_driver {
   park_driver* driver = nullptr;
-  std::mutex in_use;  // held by the worker sleeping in the driver
+  std::mutex in_use;   // held by the worker sleeping in the driver, or briefly by one polling it
+  std::atomic<bool> has_sleeper{false};   // the holder of in_use sleeps (vs. a quick poll)
 };
 
 class parker {
@@ -30,6 +31,7 @@ public:
 
 private:
   enum : std::uint32_t { empty, parked_futex, parked_driver, notified };
+  bool acquire_driver() noexcept;
   shared_driver& driver_;
   std::atomic<std::uint32_t> state_{empty};
 };
