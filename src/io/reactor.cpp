@@ -105,7 +105,7 @@ reactor::~reactor() {
 
 // -- the driver -------------------------------------------------------------------
 
-void reactor::wait(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+bool reactor::wait(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   free_released();
   const int n = epoll_for(timeout);
   if (n > 0) num_added_.load(std::memory_order_acquire);   // pairs with add(): see the member
@@ -119,6 +119,7 @@ void reactor::wait(std::optional<std::chrono::nanoseconds> timeout) noexcept {
     if ((ev.events & read_events) != 0) reg->notify(direction::read);
     if ((ev.events & write_events) != 0) reg->notify(direction::write);
   }
+  return n > 0;
 }
 
 int reactor::epoll_for(std::optional<std::chrono::nanoseconds> timeout) noexcept {

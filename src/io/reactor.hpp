@@ -30,9 +30,10 @@ public:
   /// limit; zero: do not block) with epoll_pwait2's nanosecond timeout
   /// (epoll_wait with the timeout rounded up to 1 ms where the kernel lacks
   /// it), then wakes the waiters of every registration whose interest became
-  /// ready, on this thread. EINTR just returns.
+  /// ready, on this thread. EINTR just returns. True if anything (readiness
+  /// or an unpark) ended the wait, false if it timed out.
   /// Thread safety: one thread at a time (callers serialise, e.g. by a lock).
-  void wait(std::optional<std::chrono::nanoseconds> timeout) noexcept;
+  bool wait(std::optional<std::chrono::nanoseconds> timeout) noexcept;
 
   /// Makes a concurrent or the next wait() return promptly. A flood of
   /// unparks costs one eventfd write until a wait() consumes it; the caller
