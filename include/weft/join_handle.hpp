@@ -40,11 +40,9 @@ public:
 
   join_handle() noexcept = default;
   explicit join_handle(detail::join_state<T>* state) noexcept : state_(state) {}
-  join_handle(join_handle&& other) noexcept
-      : state_(std::exchange(other.state_, nullptr)), consumed_(other.consumed_) {}
+  join_handle(join_handle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   join_handle& operator=(join_handle other) noexcept {
     std::swap(state_, other.state_);
-    std::swap(consumed_, other.consumed_);
     return *this;
   }
   ~join_handle() {
@@ -85,7 +83,6 @@ public:
   std::expected<T, join_error> wait() {
     detail::join_state<T>* state = checked_state();
     state->wait_complete();
-    consumed_ = true;
     return state->take_result();
   }
 
@@ -95,8 +92,8 @@ public:
 private:
   detail::join_state<T>* checked_state() {
     if (!state_) throw std::logic_error("weft: awaiting an empty join_handle");
-    if (consumed_) throw std::logic_error("weft: a join_handle can be awaited only once");
-    consumed_ = true;
+    // The flag lives in the task's header, so that a handle is one pointer.
+    if (!state_->claim_join()) throw std::logic_error("weft: a join_handle can be awaited only once");
     return state_;
   }
 
@@ -111,12 +108,7 @@ private:
     detail::join_state<T>* state_;
     bool await_ready() const noexcept { return state_->is_complete(); }
     bool await_suspend(std::coroutine_handle<> caller) const { return suspend_on(state_, caller); }
-    T await_resume() const {
-      if (auto payload = state_->panic()) std::rethrow_exception(payload);
-      auto result = state_->take_result();
-      if (!result) throw std::move(result).error();
-      if constexpr (!std::is_void_v<T>) return std::move(*result);
-    }
+    T await_resume() const { return state_->take_value(); }
   };
 
   struct joiner {
@@ -127,7 +119,6 @@ private:
   };
 
   detail::join_state<T>* state_ = nullptr;
-  bool consumed_ = false;
 };
 
 }  // namespace weft

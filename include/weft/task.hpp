@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -17,6 +18,13 @@ template <class T = void>
 class task;
 
 namespace detail {
+
+/// Memory for coroutine frames and spawned-task headers: per-thread pools
+/// that give a block back to the thread that allocated it (see
+/// src/task/task_memory.cpp). std::bad_alloc if the system has no memory.
+void* allocate_task_memory(std::size_t size);
+/// `size` is the size given to allocate_task_memory. Any thread.
+void free_task_memory(void* block, std::size_t size) noexcept;
 
 /// Where a finished task goes next: the coroutine that awaited it, or, for a
 /// task the runtime polls directly, back to the runtime (noop).
@@ -42,6 +50,9 @@ struct final_awaiter {
 };
 
 struct task_promise_base {
+  static void* operator new(std::size_t size) { return allocate_task_memory(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { free_task_memory(frame, size); }
+
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
   std::coroutine_handle<> continuation_;

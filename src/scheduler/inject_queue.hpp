@@ -2,7 +2,9 @@
 #pragma once
 // The global run queue: tasks woken or spawned from outside the workers, and
 // the overflow of full local queues. A mutex-guarded intrusive FIFO (through
-// task_header::queue_next_), so pushing never allocates.
+// task_header::queue_next_), so pushing never allocates. A full local queue
+// moves half of itself here under one lock, so a flood of spawns costs one
+// lock per batch, not one per task. Workers take tasks one at a time.
 #include <weft/detail/task_header.hpp>
 
 #include <atomic>
@@ -11,18 +13,48 @@
 
 namespace weft::detail {
 
+/// A chain of tasks linked through queue_next_; the last one's is null.
+struct task_batch {
+  task_header* head = nullptr;
+  task_header* tail = nullptr;
+  std::size_t size = 0;
+
+  void push_back(task_header* task) noexcept {
+    task->queue_next_ = nullptr;
+    (tail ? tail->queue_next_ : head) = task;
+    tail = task;
+    ++size;
+  }
+  /// Removes and returns the first task, or null.
+  task_header* pop_front() noexcept {
+    task_header* task = head;
+    if (task) {
+      head = task->queue_next_;
+      if (!head) tail = nullptr;
+      --size;
+    }
+    return task;
+  }
+};
+
 class inject_queue {
 public:
   /// False once closed: the task is not queued (shutdown cancels it instead).
   bool push(task_header* task) noexcept {
-    task->queue_next_ = nullptr;
+    task_batch one;
+    one.push_back(task);
+    return push(one);
+  }
+
+  /// Appends a whole batch under one lock. False once closed: nothing is queued.
+  bool push(const task_batch& batch) noexcept {
+    if (batch.size == 0) return true;
     std::lock_guard lock(mutex_);
     if (closed_) return false;
-    if (tail_) tail_->queue_next_ = task;
-    else head_ = task;
-    tail_ = task;
+    (tail_ ? tail_->queue_next_ : head_) = batch.head;
+    tail_ = batch.tail;
     // release: pairs with the acquire in is_empty(), a hint checked without the lock.
-    len_.store(len_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    len_.store(len_.load(std::memory_order_relaxed) + batch.size, std::memory_order_release);
     return true;
   }
 
@@ -33,20 +65,27 @@ public:
     if (!task) return nullptr;
     head_ = task->queue_next_;
     if (!head_) tail_ = nullptr;
+    // relaxed: only a hint for is_empty(); the lock orders the list itself.
     len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     return task;
   }
 
   bool is_empty() const noexcept { return len_.load(std::memory_order_acquire) == 0; }
+  // relaxed: a gauge; pairs with nothing.
   std::size_t size() const noexcept { return len_.load(std::memory_order_relaxed); }
 
-  /// Refuses further pushes and forgets what is queued (shutdown cancels
-  /// every live task through the owned list, not through the queues).
-  void close() noexcept {
+  /// Refuses further pushes and hands back what is queued, for shutdown to
+  /// cancel.
+  task_batch close() noexcept {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    task_batch out;
+    out.head = head_;
+    out.tail = tail_;
+    out.size = len_.load(std::memory_order_relaxed);   // relaxed: under the lock that orders every write
     head_ = tail_ = nullptr;
     len_.store(0, std::memory_order_relaxed);
+    return out;
   }
 
 private:

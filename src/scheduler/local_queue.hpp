@@ -4,13 +4,16 @@
 // many consumers (the owner and thieves), FIFO.
 //
 // THREAD SAFETY:
-// - Owner thread: push() (the only writer of tail_ and of slots).
+// - Owner thread: push() (the only writer of tail_ and of slots), and
+//   take_half() when push() finds the queue full.
 // - Any thread: pop() and steal_into() claim slots by advancing head_ with a
 //   compare-exchange, so every task is taken exactly once.
 // - Slots are atomics read before the claim: a reader that loses the race
 //   discards what it read, and the owner never overwrites a slot that is not
 //   yet claimed, because it only writes while tail - head < capacity.
 // head_ and tail_ only grow (64-bit), so there is no ABA.
+#include "scheduler/inject_queue.hpp"
+
 #include <weft/detail/task_header.hpp>
 
 #include <array>
@@ -42,6 +45,25 @@ public:
       task_header* task = slots_[head % capacity].load(std::memory_order_relaxed);
       if (head_.compare_exchange_weak(head, head + 1, std::memory_order_acq_rel, std::memory_order_acquire))
         return task;
+    }
+  }
+
+  /// Owner only, when push() failed: claims the older half of the queue
+  /// and links it into `out` (for the inject queue). Empty if thieves took
+  /// it all meanwhile.
+  void take_half(task_batch& out) noexcept {
+    std::uint64_t head = head_.load(std::memory_order_acquire);
+    for (;;) {
+      // relaxed: the owner reads its own writes of tail_.
+      const std::uint64_t count = (tail_.load(std::memory_order_relaxed) - head) / 2;
+      if (count == 0) return;
+      // acq_rel: as in pop(); the claimed slots are ours, and only we (the
+      // owner) ever write slots, so they can be read after the claim.
+      if (head_.compare_exchange_weak(head, head + count, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        for (std::uint64_t i = 0; i < count; ++i)
+          out.push_back(slots_[(head + i) % capacity].load(std::memory_order_relaxed));
+        return;
+      }
     }
   }
 

@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Every live async task of a scheduler, so that shutdown can cancel the ones
-// that wait on something that will never come. Intrusive doubly linked lists
-// (task_header::owned_prev_/owned_next_), sharded by task id so that workers
-// spawning and completing at once rarely meet on a lock.
+// The async tasks of a scheduler that have been idle at least once, so that
+// shutdown can cancel the ones that wait on something that will never come.
+// A task enters the first time it goes idle (task_header::ensure_tracked)
+// and leaves when it completes. Tasks that are never idle (spawned, polled
+// to completion) never touch it: shutdown finds those in the run queues.
+//
+// Sharded by task id so that workers tracking and completing at once rarely
+// meet on a lock. A shard is a vector of tasks, and each task knows its slot
+// (task_header::owned_index_), so removal swaps the last task into the hole:
+// that costs the header 4 bytes where list links would cost 16. The price is
+// an amortized allocation when a shard grows; running out of memory there
+// terminates, as any allocation failure on the scheduler's noexcept paths.
 #include <weft/detail/task_header.hpp>
 
 #include <array>
+#include <cstdint>
 #include <mutex>
+#include <vector>
 
 namespace weft::detail {
 
@@ -16,34 +26,32 @@ public:
   void insert(task_header& task) noexcept {
     shard& s = shard_of(task);
     std::lock_guard lock(s.mutex);
-    task.owned_prev_ = nullptr;
-    task.owned_next_ = s.head;
-    if (s.head) s.head->owned_prev_ = &task;
-    s.head = &task;
+    task.owned_index_ = static_cast<std::uint32_t>(s.tasks.size());
+    s.tasks.push_back(&task);
   }
 
   void remove(task_header& task) noexcept {
     shard& s = shard_of(task);
     std::lock_guard lock(s.mutex);
-    if (task.owned_prev_) task.owned_prev_->owned_next_ = task.owned_next_;
-    else s.head = task.owned_next_;
-    if (task.owned_next_) task.owned_next_->owned_prev_ = task.owned_prev_;
-    task.owned_prev_ = task.owned_next_ = nullptr;
+    task_header* last = s.tasks.back();
+    s.tasks[task.owned_index_] = last;
+    last->owned_index_ = task.owned_index_;
+    s.tasks.pop_back();
   }
 
-  /// Any live task, or null when none is left (shutdown's sweep).
+  /// Any task still in the list, or null when none is left (shutdown's sweep).
   task_header* any() noexcept {
     for (shard& s : shards_) {
       std::lock_guard lock(s.mutex);
-      if (s.head) return s.head;
+      if (!s.tasks.empty()) return s.tasks.back();
     }
     return nullptr;
   }
 
 private:
   struct alignas(64) shard {
-    std::mutex mutex;  // guards this shard's list
-    task_header* head = nullptr;
+    std::mutex mutex;  // guards tasks and their owned_index_
+    std::vector<task_header*> tasks;
   };
   shard& shard_of(const task_header& task) noexcept { return shards_[task.id() % shards_.size()]; }
   std::array<shard, 16> shards_;

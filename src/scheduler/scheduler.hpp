@@ -44,6 +44,7 @@ public:
   bool spawn(task_header& task) noexcept;
   void schedule(task_header& task) noexcept override;
   void on_complete(task_header& task) noexcept override;
+  void track(task_header& task) noexcept override;
 
   /// Current-thread flavor: runs worker 0 on the calling thread until `root`
   /// completes. Returns false at once if another thread is driving.
@@ -54,20 +55,23 @@ public:
 
   bool is_worker_thread() const noexcept;
   std::size_t num_workers() const noexcept { return workers_.size(); }
-  std::uint64_t num_spawned() const noexcept { return spawned_.load(std::memory_order_relaxed); }
+  std::uint64_t num_spawned() const noexcept;
 
 private:
   struct worker;
   static thread_local worker* current_worker_;
   void run_worker(worker& w);
+  void push_local(worker& w, task_header& task) noexcept;
   task_header* next_task(worker& w) noexcept;
   task_header* steal(worker& w) noexcept;
   bool has_work() const noexcept;
-  bool spin_for_work() const noexcept;
+  bool spin_for_work(worker& w) noexcept;
   void run_task(worker& w, task_header* task) noexcept;
   void found_work(worker& w) noexcept;
   void sleep(worker& w) noexcept;
   void notify_one() noexcept;
+  void notify_local() noexcept;
+  void wake_sleeper() noexcept;
   void maintenance(worker& w) noexcept;
 
   scheduler_config config_;
@@ -77,7 +81,7 @@ private:
   inject_queue inject_;
   owned_tasks owned_;
   std::atomic<bool> shutdown_{false};
-  std::atomic<std::uint64_t> spawned_{0};
+  std::atomic<std::uint64_t> spawned_{0};   // spawns from outside the workers
 
   // Idle coordination (see scheduler.cpp, "Parking").
   std::mutex sleepers_mutex_;   // guards sleepers_ and worker::is_sleeping

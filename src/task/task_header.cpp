@@ -8,6 +8,10 @@
 //              SCHEDULED (pushed again) if WOKEN or CANCEL arrived meanwhile.
 //   prepare_suspend: gen += 1, WOKEN cleared (only the polling thread does this).
 //   finish:    sets COMPLETE; whoever finishes holds a reference throughout.
+// Before a poll leaves a task idle for the first time, the poller hands it to
+// its scheduler's list of tasks to cancel at shutdown (ensure_tracked): once
+// idle, only a waker can bring it back, and shutdown must be able to find
+// it. A task that never goes idle costs the scheduler no bookkeeping.
 // A task is pushed only by the thread that set SCHEDULED, so it sits in at most
 // one queue and is polled by at most one thread.
 #include <weft/detail/task_header.hpp>
@@ -19,7 +23,21 @@ namespace weft::detail {
 namespace {
 thread_local task_header* current_task = nullptr;
 
-std::atomic<task_id> next_id{1};
+// Ids are handed to each thread in blocks, so that a spawn does not pay an
+// atomic read-modify-write on a line every spawning thread shares.
+constexpr task_id id_block = 1024;
+std::atomic<task_id> next_id_block{1};
+thread_local task_id next_id = 0;
+thread_local task_id id_block_end = 0;
+
+task_id new_id() noexcept {
+  if (next_id == id_block_end) {
+    // relaxed: ids need only be unique, which the read-modify-write gives.
+    next_id = next_id_block.fetch_add(id_block, std::memory_order_relaxed);
+    id_block_end = next_id + id_block;
+  }
+  return next_id++;
+}
 }  // namespace
 
 // -- waker ------------------------------------------------------------------
@@ -44,10 +62,15 @@ void waker::wake() const noexcept {
 
 // -- task_header --------------------------------------------------------------
 
-task_header::task_header(schedule_target* target, std::source_location where,
-                         std::uint64_t initial_state) noexcept
-    : state_(initial_state), target_(target), id_(next_id.fetch_add(1, std::memory_order_relaxed)),
-      spawned_at_(where) {}
+// Every byte of a spawned task's header stays in memory until its join handle
+// is dropped (see the layout note in task_header.hpp).
+static_assert(sizeof(void*) != 8 || sizeof(task_header) == 80, "task_header grew: check the layout note");
+
+task_header::task_header(schedule_target* target, std::source_location where, std::uint64_t initial_state,
+                         std::uint32_t refs) noexcept
+    : target_(target), refs_(refs), id_(new_id()), spawned_at_(where), state_(initial_state) {}
+
+task_header::~task_header() { take_join_waker(); }
 
 void task_header::release() noexcept {
   // acq_rel: the last owner must see every write the others made before
@@ -98,11 +121,13 @@ bool task_header::set_join_waiter(waker w) noexcept {
     if (state_.compare_exchange_weak(s, s & ~join_waiter, std::memory_order_acq_rel, std::memory_order_acquire))
       break;
   }
-  join_waker_ = std::move(w);
+  const waker replaced = take_join_waker();
+  join_task_ = std::exchange(w.task_, nullptr);
+  join_generation_ = w.generation_;
   s = state_.load(std::memory_order_acquire);
   for (;;) {
     if ((s & complete) != 0) {
-      join_waker_ = waker{};
+      take_join_waker();
       return false;
     }
     if (state_.compare_exchange_weak(s, s | join_waiter, std::memory_order_acq_rel, std::memory_order_acquire))
@@ -137,6 +162,12 @@ void task_header::end_poll() noexcept {
     // A wake only counts if the step ended at a weft suspension point
     // (resume_at_ set); a foreign awaitable resumes the coroutine itself.
     const bool again = (s & cancel) != 0 || ((s & woken) != 0 && resume_at_);
+    // Going idle: from the CAS below on, a waker may push, poll and even
+    // complete the task elsewhere, so the scheduler must know it first.
+    if (!again && !tracked_) {
+      ensure_tracked();
+      continue;
+    }
     const std::uint64_t next = (s & ~running) | (again ? scheduled : 0);
     if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       if (again) push_to_scheduler();
@@ -163,7 +194,7 @@ void task_header::finish() noexcept {
   // acquire and with set_join_waiter's release of the waker slot.
   const std::uint64_t prev = state_.fetch_or(complete, std::memory_order_acq_rel);
   if ((prev & join_waiter) != 0) {
-    const waker joiner = std::move(join_waker_);
+    const waker joiner = take_join_waker();
     joiner.wake();
   }
   if ((prev & join_thread) != 0) state_.notify_all();

@@ -140,4 +140,32 @@ TEST(SchedulerStress, RuntimeCreateDestroyLoop) {
   EXPECT_EQ(live.load(), 0);
 }
 
+// Shutdown while a task floods its worker's queue: spawns go to the local
+// queue, overflow to the inject queue, and, once that is closed, are tracked
+// by the worker so that the sweep still cancels them. Every frame must go.
+TEST(SchedulerStress, RuntimeDestroyedWhileSpawnsOverflowTheQueues) {
+  const int rounds = static_cast<int>(weft::test::stress_iterations(200'000) / 4000);
+  std::atomic<int> live{0};
+  for (int r = 0; r < rounds; ++r) {
+    // The lambdas outlive the runtime: the flooders still run when it goes.
+    auto child = [](weft::test::lifetime_probe) -> task<void> { co_await weft::yield_now(); };
+    auto flooder = [&]() -> task<void> {
+      for (;;) {
+        for (int i = 0; i < 1000; ++i) {
+          auto h = weft::spawn(child(weft::test::lifetime_probe(live)));
+        }
+        co_await weft::yield_now();
+      }
+    };
+    auto body = [&]() -> task<void> {
+      auto a = weft::spawn(flooder());
+      auto b = weft::spawn(flooder());
+      co_await weft::yield_now();
+    };
+    auto rt = weft::runtime::builder::multi_thread().worker_threads(2).build();
+    rt.block_on(body());
+  }
+  EXPECT_EQ(live.load(), 0);
+}
+
 }  // namespace

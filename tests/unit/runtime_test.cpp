@@ -119,6 +119,32 @@ TEST(Runtime, ShutdownCancelsPendingTasksAndFreesTheirFrames) {
   EXPECT_EQ(live.load(), 0);
 }
 
+// Only tasks that have been idle are tracked for shutdown; the others are
+// found in the run queues. A current-thread runtime polls nothing outside
+// block_on, so these 1000 tasks never run: 256 wait in the local queue and
+// the rest were moved, in batches, to the inject queue.
+TEST(Runtime, ShutdownCancelsTasksLeftInTheRunQueues) {
+  std::atomic<int> live{0};
+  std::vector<weft::join_handle<void>> handles;
+  {
+    runtime rt = runtime::builder::current_thread().build();
+    auto never_polled = [](weft::test::lifetime_probe) -> task<void> { co_return; };
+    auto body = [&]() -> task<void> {
+      for (int i = 0; i < 1000; ++i) handles.push_back(weft::spawn(never_polled(weft::test::lifetime_probe(live))));
+      co_return;
+    };
+    rt.block_on(body());
+    EXPECT_EQ(live.load(), 1000);
+  }
+  EXPECT_EQ(live.load(), 0);
+  for (auto& h : handles) {
+    ASSERT_TRUE(h.is_finished());
+    auto result = h.wait();
+    ASSERT_FALSE(result.has_value());
+    EXPECT_TRUE(result.error().is_cancelled());
+  }
+}
+
 TEST(Runtime, HandleIsUsableFromAForeignThread) {
   runtime rt = runtime::builder::multi_thread().worker_threads(2).build();
   weft::handle h = rt.get_handle();

@@ -125,6 +125,24 @@ TEST(Spawn, DroppedHandleDetachesTheTask) {
   EXPECT_TRUE(weft::test::eventually([&] { return done.load(); }));
 }
 
+TEST(Spawn, JoinHandleIsOnePointer) {
+  // A flood of spawns keeps every handle; its await-once flag lives in the task.
+  static_assert(sizeof(join_handle<int>) == sizeof(void*));
+  auto rt = multi();
+  auto body = []() -> task<int> {
+    auto h = weft::spawn(value_of(3));
+    join_handle<int> moved = std::move(h);
+    const int v = co_await moved;
+    try {
+      co_await moved;
+    } catch (const std::logic_error&) {
+      co_return v;
+    }
+    co_return -1;
+  };
+  EXPECT_EQ(rt.block_on(body()), 3);
+}
+
 TEST(Spawn, SecondAwaitThrowsLogicError) {
   auto rt = multi();
   auto body = []() -> task<void> {

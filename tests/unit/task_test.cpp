@@ -7,10 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -97,6 +103,56 @@ TEST(Task, DeepRecursiveChainCompletes) {
     }
   };
   EXPECT_EQ(rt.block_on(chain::depth(2000)), 2000);
+}
+
+// Frames come from per-thread pools (src/task/task_memory.cpp); under
+// AddressSanitizer the pools are off, so only the calls are checked there.
+TEST(Task, FrameMemoryFreedOnAnotherThreadReturnsToItsOwner) {
+  constexpr std::size_t size = 1000;   // a size no frame in this test uses
+  std::vector<void*> first;
+  for (int i = 0; i < 1000; ++i) first.push_back(weft::detail::allocate_task_memory(size));
+  std::thread([&] {
+    for (void* block : first) weft::detail::free_task_memory(block, size);
+  }).join();
+  const std::set<void*> freed(first.begin(), first.end());
+  std::vector<void*> second;
+  for (int i = 0; i < 1000; ++i) second.push_back(weft::detail::allocate_task_memory(size));
+  const auto reused = std::count_if(second.begin(), second.end(), [&](void* b) { return freed.count(b) != 0; });
+  for (void* block : second) weft::detail::free_task_memory(block, size);
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(reused, 1000);
+#else
+  (void)reused;
+#endif
+}
+
+TEST(Task, FrameMemoryOutlivesTheThreadThatAllocatedIt) {
+  // Threads allocate and exit; their blocks are freed later from here, into
+  // heaps nobody owns, and new threads adopt those heaps and reuse them.
+  std::vector<std::pair<void*, std::size_t>> blocks;
+  for (int t = 0; t < 8; ++t) {
+    std::thread([&] {
+      for (std::size_t i = 0; i < 200; ++i) {
+        const std::size_t size = 16 + (i % 40) * 24;   // up to 952 bytes, and one over the pooled sizes
+        blocks.emplace_back(weft::detail::allocate_task_memory(size), size);
+      }
+      blocks.emplace_back(weft::detail::allocate_task_memory(4096), 4096);
+    }).join();
+  }
+  for (auto [block, size] : blocks) {
+    std::memset(block, 0xab, size);
+    weft::detail::free_task_memory(block, size);
+  }
+  for (int t = 0; t < 8; ++t) {
+    std::thread([] {
+      for (std::size_t i = 0; i < 400; ++i) {
+        const std::size_t size = 16 + (i % 40) * 24;
+        void* block = weft::detail::allocate_task_memory(size);
+        std::memset(block, 0xcd, size);
+        weft::detail::free_task_memory(block, size);
+      }
+    }).join();
+  }
 }
 
 TEST(Task, MovedFromTaskIsInvalid) {

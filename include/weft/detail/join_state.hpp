@@ -7,6 +7,7 @@
 #include <weft/join_error.hpp>
 #include <weft/task.hpp>
 
+#include <coroutine>
 #include <exception>
 #include <expected>
 #include <variant>
@@ -31,7 +32,19 @@ public:
     }
   }
 
-  /// The exception the task threw, if it threw (for `co_await handle`).
+  /// Gives the value for `co_await handle`: moves it out, rethrows what the
+  /// task threw, or throws join_error if it was cancelled. Preconditions:
+  /// is_complete(), called once.
+  T take_value() {
+    if (result_.index() == 1) [[likely]] {
+      if constexpr (std::is_void_v<T>) return;
+      else return std::move(std::get<1>(result_));
+    }
+    if (result_.index() == 2) std::rethrow_exception(std::get<2>(result_));
+    throw join_error::cancelled(id(), spawned_at());
+  }
+
+  /// The exception the task threw, if it threw.
   std::exception_ptr panic() const noexcept {
     return result_.index() == 2 ? std::get<2>(result_) : nullptr;
   }
@@ -39,8 +52,11 @@ public:
 protected:
   using task_header::task_header;
 
-  /// 0: cancelled (or not yet set), 1: value, 2: exception.
-  std::variant<std::monostate, stored_t<T>, std::exception_ptr> result_;
+  /// 0: cancelled (or not yet set), 1: value, 2: exception; 3: a spawned
+  /// task's coroutine while it runs (spawned_task keeps it here, where
+  /// nothing else lives until there is a result, rather than in 8 more
+  /// bytes of header).
+  std::variant<std::monostate, stored_t<T>, std::exception_ptr, std::coroutine_handle<>> result_;
 };
 
 }  // namespace weft::detail
