@@ -86,8 +86,8 @@ public:
     return state->take_result();
   }
 
-  /// Internal: the shared state (block_on drives the runtime until it completes).
-  const detail::task_header* state() const noexcept { return state_; }
+  /// Internal: the shared state (block_on, timeout and join_set wait on it).
+  detail::task_header* state() const noexcept { return state_; }
 
 private:
   detail::join_state<T>* checked_state() {

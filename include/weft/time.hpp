@@ -73,8 +73,7 @@ task<std::expected<detail::await_result_t<A>, elapsed>> timeout(std::chrono::nan
   using R = detail::await_result_t<A>;
   const auto deadline = std::chrono::steady_clock::now() + duration;
   join_handle<R> inner = spawn(detail::as_task(std::move(op)));
-  auto* state = const_cast<detail::task_header*>(inner.state());
-  const bool expired = co_await detail::wait_until_or_complete(*state, deadline);
+  const bool expired = co_await detail::wait_until_or_complete(*inner.state(), deadline);
   if (expired) inner.abort();
   std::expected<R, join_error> result = co_await inner.join();
   if (result) {
