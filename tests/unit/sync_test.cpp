@@ -12,6 +12,7 @@
 #include <weft/spawn.hpp>
 #include <weft/time.hpp>
 
+#include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -45,24 +46,8 @@ task<void> yield_until(const std::atomic<int>* count, int want) {
   }
 }
 
-/// Yields until `*h` has finished; a test failure (and false) if that takes
-/// longer than max_wait — so a lost wake-up fails instead of hanging.
-template <class T>
-task<bool> finishes(const join_handle<T>* h) {
-  const auto deadline = std::chrono::steady_clock::now() + weft::test::max_wait;
-  while (!h->is_finished()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << "task " << h->id() << " did not finish";
-      co_return false;
-    }
-    co_await weft::yield_now();
-  }
-  co_return true;
-}
-
-task<void> yield_times(int n) {
-  for (int i = 0; i < n; ++i) co_await weft::yield_now();
-}
+using weft::test::finishes;
+using weft::test::yield_times;
 
 // -- mutex --------------------------------------------------------------------
 

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Coroutine helpers for weft's tests (they need the runtime's public API,
+// which weft_test_support.hpp does not include).
+#include <weft/join_handle.hpp>
+#include <weft/spawn.hpp>
+#include <weft/task.hpp>
+
+#include "weft_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace weft::test {
+
+/// Yields until `*h` has finished; a test failure (and false) if that takes
+/// longer than max_wait — so a lost wake-up fails instead of hanging.
+template <class T>
+task<bool> finishes(const join_handle<T>* h) {
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  while (!h->is_finished()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "task " << h->id() << " did not finish";
+      co_return false;
+    }
+    co_await yield_now();
+  }
+  co_return true;
+}
+
+/// Lets the other queued tasks run `n` times over.
+inline task<void> yield_times(int n) {
+  for (int i = 0; i < n; ++i) co_await yield_now();
+}
+
+}  // namespace weft::test
