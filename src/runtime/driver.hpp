@@ -24,8 +24,11 @@ public:
   time_driver& timers() noexcept { return timers_; }
 
 private:
+  void learn_oversleep(std::uint64_t oversleep_ns) noexcept;
+
   reactor io_;
   time_driver timers_;
+  std::uint64_t early_wake_ns_ = 25'000;   // only the thread in park() touches it
 };
 
 }  // namespace weft::detail
