@@ -3,6 +3,7 @@
 // Coroutine helpers for weft's tests (they need the runtime's public API,
 // which weft_test_support.hpp does not include).
 #include <weft/join_handle.hpp>
+#include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 #include <weft/task.hpp>
 
@@ -11,8 +12,17 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
 
 namespace weft::test {
+
+/// The runtime most tests use: work-stealing, `workers` async workers.
+inline runtime multi(std::size_t workers = 2) {
+  return runtime::builder::multi_thread().worker_threads(workers).build();
+}
+
+/// Every async task on the thread calling block_on: deterministic order.
+inline runtime single() { return runtime::builder::current_thread().build(); }
 
 /// Yields until `*h` has finished; a test failure (and false) if that takes
 /// longer than max_wait — so a lost wake-up fails instead of hanging.

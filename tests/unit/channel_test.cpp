@@ -29,12 +29,13 @@
 
 namespace {
 
+using weft::test::multi;
+using weft::test::single;
+
 using namespace std::chrono_literals;
 using weft::join_handle;
 using weft::task;
 
-weft::runtime multi() { return weft::runtime::builder::multi_thread().worker_threads(2).build(); }
-weft::runtime single() { return weft::runtime::builder::current_thread().build(); }
 
 using weft::test::finishes;
 using weft::test::yield_times;

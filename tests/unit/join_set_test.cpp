@@ -5,6 +5,7 @@
 #include <weft/spawn.hpp>
 #include <weft/time.hpp>
 
+#include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -22,6 +23,8 @@
 
 namespace {
 
+using weft::test::multi;
+
 using namespace std::chrono_literals;
 using weft::join_error;
 using weft::join_set;
@@ -29,9 +32,6 @@ using weft::task;
 using weft::test::lifetime_probe;
 using weft::test::manual_event;
 
-weft::runtime multi(std::size_t workers = 2) {
-  return weft::runtime::builder::multi_thread().worker_threads(workers).build();
-}
 
 task<int> after_sleep(std::chrono::milliseconds d, int v) {
   co_await weft::sleep(d);

@@ -4,6 +4,7 @@
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 
+#include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -28,15 +29,14 @@
 
 namespace {
 
+using weft::test::multi;
+
 using weft::task;
 using weft::net::endpoint;
 using weft::net::tcp_listener;
 using weft::net::tcp_stream;
 using weft::net::udp_socket;
 
-weft::runtime multi(std::size_t workers = 2) {
-  return weft::runtime::builder::multi_thread().worker_threads(workers).build();
-}
 
 std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 

@@ -3,6 +3,7 @@
 
 #include <weft/runtime.hpp>
 
+#include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -15,14 +16,13 @@
 
 namespace {
 
+using weft::test::multi;
+
 using weft::join_error;
 using weft::join_handle;
 using weft::task;
 using weft::test::manual_event;
 
-weft::runtime multi(std::size_t workers = 2) {
-  return weft::runtime::builder::multi_thread().worker_threads(workers).build();
-}
 
 task<int> value_of(int v) { co_return v; }
 task<int> fails() {

@@ -26,12 +26,13 @@
 
 namespace {
 
+using weft::test::multi;
+using weft::test::single;
+
 using namespace std::chrono_literals;
 using weft::join_handle;
 using weft::task;
 
-weft::runtime multi() { return weft::runtime::builder::multi_thread().worker_threads(2).build(); }
-weft::runtime single() { return weft::runtime::builder::current_thread().build(); }
 
 /// Yields until `*count` reaches `want`; a test failure if it takes longer
 /// than max_wait.

@@ -4,6 +4,7 @@
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 
+#include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -18,11 +19,12 @@
 
 namespace {
 
+using weft::test::multi;
+
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using weft::task;
 
-weft::runtime multi() { return weft::runtime::builder::multi_thread().worker_threads(2).build(); }
 
 TEST(Time, SleepWaitsAtLeastItsDuration) {
   for (auto rt_ptr : {std::make_shared<weft::runtime>(multi()),
