@@ -325,6 +325,30 @@ TEST(SpawnBlocking, HooksAndNamesApplyToBlockingThreads) {
   EXPECT_EQ(stopped.load(), 2);   // the idle blocking thread too, before ~runtime returned
 }
 
+TEST(SpawnBlocking, StackSizeAppliesToWorkersAndBlockingThreads) {
+  constexpr std::size_t asked = 512 * 1024;
+  runtime rt = runtime::builder::multi_thread().worker_threads(1).thread_stack_size(asked).build();
+  auto stack_size = [] {
+    pthread_attr_t attr;
+    std::size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstacksize(&attr, &size);
+      pthread_attr_destroy(&attr);
+    }
+    return size;
+  };
+  auto body = [&]() -> task<std::pair<std::size_t, std::size_t>> {
+    auto h = weft::spawn_blocking(stack_size);
+    const std::size_t blocking = co_await h;
+    co_return std::pair{stack_size(), blocking};
+  };
+  const auto [worker, blocking] = rt.block_on(body());
+  EXPECT_GE(worker, asked);
+  EXPECT_LT(worker, 2 * asked);   // not the 8 MiB default
+  EXPECT_GE(blocking, asked);
+  EXPECT_LT(blocking, 2 * asked);
+}
+
 TEST(SpawnBlocking, MetricsAreExactWhenQuiescent) {
   runtime rt = multi(4);
   auto body = []() -> task<void> {
