@@ -168,6 +168,8 @@ void blocking_pool::exit_thread(pool_thread& self) noexcept {
   if (config_.on_thread_stop) config_.on_thread_stop();
   std::optional<pthread_t> previous;
   bool wake_shutdown = false;
+  pool_thread* replacement = nullptr;
+  bool wake_supervisor = false;
   {
     std::lock_guard lock(mutex_);
     (self.live_prev_ != nullptr ? self.live_prev_->live_next_ : live_) = self.live_next_;
@@ -176,6 +178,13 @@ void blocking_pool::exit_thread(pool_thread& self) noexcept {
     self.live_next_ = spare_;  // `self` is not touched after the lock is released
     spare_ = &self;
     --num_threads_;
+    // Tokio #8056's shape: a job submitted after this thread left the idle
+    // list but before it stopped counting saw the pool at its cap and only
+    // queued. Nobody else would start a thread for it: see to it here.
+    if (!is_shutdown_ && head_ != nullptr) {
+      if (num_threads_ == 0) replacement = begin_start_locked();
+      else wake_supervisor = arm_supervisor_locked(clock::now());
+    }
     if (detach_on_exit_) {
       pthread_detach(pthread_self());  // shutdown stopped waiting for us
     } else {
@@ -186,6 +195,8 @@ void blocking_pool::exit_thread(pool_thread& self) noexcept {
     if (wake_shutdown) exit_seq_.fetch_add(1, std::memory_order_relaxed);
   }
   if (wake_shutdown) futex_wake(exit_seq_, INT_MAX);
+  if (replacement != nullptr) start_thread(replacement);
+  if (wake_supervisor) futex_wake(supervisor_seq_);
   if (previous) pthread_join(*previous, nullptr);
   this_thread_blocking_pool = nullptr;
 }
