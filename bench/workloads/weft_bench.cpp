@@ -156,15 +156,18 @@ void check_sum(std::string_view bench, std::uint64_t n, std::uint64_t sum) {
   if (sum != expect) fail(fmt::format("{} sum {} != {}", bench, sum, expect));
 }
 
-void blocking_throughput(std::size_t n) {
+/// Runs a throughput task on a fresh runtime, checks its sum, emits ops/s.
+void run_throughput(std::string_view bench, std::size_t n, weft::task<timed_sum> (*make)(std::size_t)) {
   timed_sum r{};
   {
     weft::runtime rt = build_runtime();
-    r = rt.block_on(blocking_throughput_task(n));
+    r = rt.block_on(make(n));
   }
-  check_sum("blocking_throughput", n, r.sum);
-  emit("blocking_throughput", fmt::format("\"ops_per_s\":{:.1f}", static_cast<double>(n) / r.seconds));
+  check_sum(bench, n, r.sum);
+  emit(bench, fmt::format("\"ops_per_s\":{:.1f}", static_cast<double>(n) / r.seconds));
 }
+
+void blocking_throughput(std::size_t n) { run_throughput("blocking_throughput", n, blocking_throughput_task); }
 
 weft::task<std::vector<double>> blocking_roundtrip_task(std::size_t n) {
   std::vector<double> lat;
@@ -205,15 +208,7 @@ weft::task<timed_sum> spawn_throughput_task(std::size_t n) {
   co_return timed_sum{std::chrono::duration<double>(clock_type::now() - t0).count(), sum};
 }
 
-void spawn_throughput(std::size_t n) {
-  timed_sum r{};
-  {
-    weft::runtime rt = build_runtime();
-    r = rt.block_on(spawn_throughput_task(n));
-  }
-  check_sum("spawn_throughput", n, r.sum);
-  emit("spawn_throughput", fmt::format("\"ops_per_s\":{:.1f}", static_cast<double>(n) / r.seconds));
-}
+void spawn_throughput(std::size_t n) { run_throughput("spawn_throughput", n, spawn_throughput_task); }
 
 weft::task<std::vector<double>> timer_lateness(std::size_t n) {
   constexpr auto period = 1ms;

@@ -78,12 +78,23 @@ public:
   bool is_finished() const noexcept { return state_ && state_->is_complete(); }
   task_id id() const noexcept { return state_ ? state_->id() : task_id{}; }
 
-  /// Blocks the calling thread until the task finishes (used by block_on).
+  /// Blocks the calling thread until the task finishes and gives the join
+  /// layer as a value, as `co_await h.join()` does.
   /// Preconditions: not on a worker of the task's runtime.
   std::expected<T, join_error> wait() {
     detail::join_state<T>* state = checked_state();
     state->wait_complete();
     return state->take_result();
+  }
+
+  /// Blocks the calling thread until the task finishes and gives what
+  /// `co_await h` would: the value, the task's exception rethrown, or
+  /// join_error if it was cancelled (used by block_on).
+  /// Preconditions: not on a worker of the task's runtime.
+  T get() {
+    detail::join_state<T>* state = checked_state();
+    state->wait_complete();
+    return state->take_value();
   }
 
   /// Internal: the shared state (block_on, timeout and join_set wait on it).

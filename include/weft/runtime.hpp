@@ -249,12 +249,7 @@ T handle::block_on(task<T> t, std::source_location where) {
   detail::check_not_worker(*core_);
   join_handle<T> h = spawn(std::move(t), where);
   detail::drive_until(*core_, *h.state());
-  std::expected<T, join_error> result = h.wait();
-  if (!result) {
-    if (result.error().is_panic()) std::rethrow_exception(result.error().panic_payload());
-    throw std::move(result).error();
-  }
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
+  return h.get();
 }
 
 }  // namespace weft

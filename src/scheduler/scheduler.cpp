@@ -211,13 +211,16 @@ void scheduler::wake_sleeper() noexcept {
 
 // -- the worker loop ------------------------------------------------------------
 
-void scheduler::run_worker(worker& w) {
-  current_worker_ = &w;
-  while (!shutdown_.load(std::memory_order_acquire)) {
+void scheduler::run_worker(worker& w, const task_header* root) {
+  worker* const previous = std::exchange(current_worker_, &w);
+  const auto is_done = [&] {
+    return shutdown_.load(std::memory_order_acquire) || (root != nullptr && root->is_complete());
+  };
+  while (!is_done()) {
     // BUSY
     if (task_header* task = next_task(w)) {
       found_work(w);
-      run_task(w, task);
+      task->poll();
       continue;
     }
     // SEARCHING: spin a little before paying for a sleep.
@@ -229,12 +232,12 @@ void scheduler::run_worker(worker& w) {
     // IDLE
     sleep(w);
   }
-  // Thread exit
+  // Leaving (thread exit, or block_on's task is done)
   if (w.is_searching) {
     w.is_searching = false;
     num_searching_.fetch_sub(1);
   }
-  current_worker_ = nullptr;
+  current_worker_ = previous;
 }
 
 task_header* scheduler::next_task(worker& w) noexcept {
@@ -289,8 +292,6 @@ void scheduler::found_work(worker& w) noexcept {
   if (num_searching_.fetch_sub(1) == 1 && has_work()) notify_one();
 }
 
-void scheduler::run_task(worker&, task_header* task) noexcept { task->poll(); }
-
 void scheduler::maintenance(worker&) noexcept {
   if (driver_.driver && driver_.in_use.try_lock()) {
     driver_.driver->poll_ready();
@@ -331,22 +332,7 @@ void scheduler::sleep(worker& w) noexcept {
 bool scheduler::try_drive_until(const task_header& root) {
   std::unique_lock lock(drive_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return false;
-  worker& w = *workers_[0];
-  worker* const previous = std::exchange(current_worker_, &w);
-  while (!root.is_complete() && !shutdown_.load(std::memory_order_acquire)) {
-    if (task_header* task = next_task(w)) {
-      found_work(w);
-      run_task(w, task);
-      continue;
-    }
-    if (root.is_complete()) break;
-    sleep(w);
-  }
-  if (w.is_searching) {
-    w.is_searching = false;
-    num_searching_.fetch_sub(1);
-  }
-  current_worker_ = previous;
+  run_worker(*workers_[0], &root);
   return true;
 }
 

@@ -60,13 +60,13 @@ public:
 private:
   struct worker;
   static thread_local worker* current_worker_;
-  void run_worker(worker& w);
+  /// The worker loop, until shutdown or, given `root`, until it completes.
+  void run_worker(worker& w, const task_header* root = nullptr);
   void push_local(worker& w, task_header& task) noexcept;
   task_header* next_task(worker& w) noexcept;
   task_header* steal(worker& w) noexcept;
   bool has_work() const noexcept;
   bool spin_for_work(worker& w) noexcept;
-  void run_task(worker& w, task_header* task) noexcept;
   void found_work(worker& w) noexcept;
   void sleep(worker& w) noexcept;
   void notify_one() noexcept;
