@@ -73,8 +73,12 @@ task<std::expected<detail::await_result_t<A>, elapsed>> timeout(std::chrono::nan
   using R = detail::await_result_t<A>;
   const auto deadline = std::chrono::steady_clock::now() + duration;
   join_handle<R> inner = spawn(detail::as_task(std::move(op)));
-  const bool expired = co_await detail::wait_until_or_complete(*inner.state(), deadline);
-  if (expired) inner.abort();
+  if (co_await detail::wait_until_or_complete(*inner.state(), deadline)) {
+    // The operation always starts: a task aborted before its first poll
+    // never runs, so let it reach its first suspension (or finish) first.
+    co_await yield_now();
+    inner.abort();
+  }
   std::expected<R, join_error> result = co_await inner.join();
   if (result) {
     if constexpr (std::is_void_v<R>) co_return std::expected<void, elapsed>{};
