@@ -8,6 +8,7 @@
 /// next millisecond); how late a timer fires is bounded by how fast the OS
 /// wakes an idle worker — tens of microseconds here — not by a tick.
 
+#include <weft/detail/awaitable.hpp>
 #include <weft/detail/task_header.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/spawn.hpp>
@@ -44,10 +45,7 @@ namespace detail {
 /// first. True if the deadline came first and `joined` was not complete.
 [[nodiscard]] task<bool> wait_until_or_complete(task_header& joined, std::chrono::steady_clock::time_point deadline);
 
-template <class A>
-using await_result_t = decltype(std::declval<A>().operator co_await().await_resume());
-
-template <class A>
+template <awaitable A>
 task<await_result_t<A>> as_task(A op) {
   co_return co_await std::move(op);
 }
@@ -68,9 +66,9 @@ task<await_result_t<A>> as_task(A op) {
 /// Example:
 ///     auto r = co_await weft::timeout(100ms, fetch(url));
 ///     if (!r) log("fetch timed out");
-template <class A>
-task<std::expected<detail::await_result_t<A>, elapsed>> timeout(std::chrono::nanoseconds duration, A op) {
-  using R = detail::await_result_t<A>;
+template <awaitable A>
+task<std::expected<await_result_t<A>, elapsed>> timeout(std::chrono::nanoseconds duration, A op) {
+  using R = await_result_t<A>;
   const auto deadline = std::chrono::steady_clock::now() + duration;
   join_handle<R> inner = spawn(detail::as_task(std::move(op)));
   if (co_await detail::wait_until_or_complete(*inner.state(), deadline)) {

@@ -4,6 +4,7 @@
 /// The whole of weft in one include (opt-in; weft itself includes only what
 /// each file needs).
 
+#include <weft/diagnostics.hpp>
 #include <weft/fs.hpp>
 #include <weft/join_error.hpp>
 #include <weft/join_handle.hpp>
@@ -13,4 +14,5 @@
 #include <weft/spawn.hpp>
 #include <weft/sync.hpp>
 #include <weft/task.hpp>
+#include <weft/time.hpp>
 #include <weft/version.hpp>
