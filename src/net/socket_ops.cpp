@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "net/socket_ops.hpp"
 
+#include "io/async_io.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
 #include <netinet/in.h>
+#include <unistd.h>
 
 namespace weft::detail {
 
@@ -73,6 +76,54 @@ net::endpoint peer_endpoint_of(int fd) {
   socklen_t len = sizeof ss;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) throw_errno("weft::net: getpeername");
   return from_sockaddr(ss);
+}
+
+namespace {
+
+/// SO_ERROR of `fd` (0: none), clearing it.
+int pending_error(int fd) noexcept {
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
+  return error;
+}
+
+bool is_connected(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0;
+}
+
+}  // namespace
+
+task<io_object> connect_stream(sockaddr_storage addr, socklen_t len, const char* what, std::string subject) {
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_io_error(errno, what, subject);
+  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), len);
+  // EINPROGRESS (TCP) / EINTR: the handshake goes on in the background. A
+  // Unix socket either connects at once or fails (EAGAIN: backlog full).
+  if (rc != 0 && errno != EINPROGRESS && errno != EINTR) {
+    const int error = errno;
+    ::close(fd);
+    throw_io_error(error, what, subject);
+  }
+  // Registered only now: an unconnected socket reports EPOLLHUP, which would
+  // be a useless first wake.
+  io_object io(fd);
+  if (rc != 0) {
+    // Writable means the handshake ended: SO_ERROR says how.
+    auto handshake_done = [fd] {
+      if (const int error = pending_error(fd); error != 0) {
+        errno = error;
+        return -1;
+      }
+      if (is_connected(fd)) return 0;
+      errno = EAGAIN;
+      return -1;
+    };
+    co_await async_io<int>(io.reg(), direction::write, what, handshake_done, subject);
+  }
+  co_return io;
 }
 
 }  // namespace weft::detail

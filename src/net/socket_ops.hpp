@@ -4,6 +4,9 @@
 // creation, and errno -> std::system_error.
 #include <weft/net.hpp>
 
+#include <cerrno>
+#include <string>
+
 #include <sys/socket.h>
 
 namespace weft::detail {
@@ -28,5 +31,23 @@ net::endpoint peer_endpoint_of(int fd);
 
 /// True if errno says "try again when ready".
 bool would_block(int error) noexcept;
+
+/// The async_io operation of an accept on `listener_fd`: accept4 of a
+/// non-blocking, close-on-exec socket, the peer's address into `peer` (which
+/// must outlive the operation); ECONNABORTED is retried.
+inline auto accept_op(int listener_fd, sockaddr_storage& peer) noexcept {
+  return [listener_fd, &peer] {
+    for (;;) {
+      socklen_t len = sizeof peer;
+      const int fd = ::accept4(listener_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0 || errno != ECONNABORTED) return fd;
+    }
+  };
+}
+
+/// A new non-blocking, close-on-exec stream socket of `addr`'s family,
+/// connected to `addr` and registered with the current runtime's reactor.
+/// Errors: std::system_error with the errno, its what() "`what`: `subject`".
+task<io_object> connect_stream(sockaddr_storage addr, socklen_t len, const char* what, std::string subject);
 
 }  // namespace weft::detail

@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: MIT
-// weft::net::tcp_listener; the operation loop is described in tcp_stream.cpp.
+// weft::net::tcp_listener; accept is one async_io loop (io/async_io.hpp).
 #include <weft/net.hpp>
 
-#include "io/registration.hpp"
+#include "io/async_io.hpp"
 #include "net/socket_ops.hpp"
-
-#include <cerrno>
 
 #include <sys/socket.h>
 
 namespace weft::net {
-
-using detail::direction;
-using detail::readiness_awaiter;
-using detail::registration;
 
 tcp_listener tcp_listener::bind(const endpoint& local) {
   detail::io_object io(detail::open_socket(local, SOCK_STREAM));
@@ -29,22 +23,11 @@ tcp_listener tcp_listener::bind(const endpoint& local) {
 }
 
 task<std::pair<tcp_stream, endpoint>> tcp_listener::accept() {
-  registration& reg = io_.reg();
-  for (;;) {
-    const std::uint32_t ticket = reg.ticket(direction::read);
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    const int fd = ::accept4(io_.fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-      detail::io_object accepted(fd);
-      co_return std::pair<tcp_stream, endpoint>(tcp_stream(std::move(accepted)), detail::from_sockaddr(ss));
-    }
-    const int error = errno;
-    if (error == EINTR || error == ECONNABORTED) continue;
-    if (!detail::would_block(error)) detail::throw_socket_error(error, "weft::net::tcp_listener::accept");
-    readiness_awaiter ready(reg, direction::read, ticket);
-    co_await ready;
-  }
+  sockaddr_storage ss{};
+  const int fd = co_await detail::async_io<int>(io_.reg(), detail::direction::read, "weft::net::tcp_listener::accept",
+                                                detail::accept_op(io_.fd(), ss));
+  detail::io_object accepted(fd);
+  co_return std::pair<tcp_stream, endpoint>(tcp_stream(std::move(accepted)), detail::from_sockaddr(ss));
 }
 
 endpoint tcp_listener::local_endpoint() const { return detail::local_endpoint_of(io_.fd()); }

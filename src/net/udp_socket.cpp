@@ -1,19 +1,13 @@
 // SPDX-License-Identifier: MIT
-// weft::net::udp_socket; the operation loop is described in tcp_stream.cpp.
+// weft::net::udp_socket; send_to and recv_from are async_io loops (io/async_io.hpp).
 #include <weft/net.hpp>
 
-#include "io/registration.hpp"
+#include "io/async_io.hpp"
 #include "net/socket_ops.hpp"
-
-#include <cerrno>
 
 #include <sys/socket.h>
 
 namespace weft::net {
-
-using detail::direction;
-using detail::readiness_awaiter;
-using detail::registration;
 
 udp_socket udp_socket::bind(const endpoint& local) {
   detail::io_object io(detail::open_socket(local, SOCK_DGRAM));
@@ -34,35 +28,22 @@ task<std::size_t> udp_socket::send_to(std::span<const std::byte> datagram, const
 task<std::size_t> udp_socket::send_to_copy(std::span<const std::byte> datagram, endpoint peer) {
   sockaddr_storage ss;
   const socklen_t len = detail::to_sockaddr(peer, ss);
-  registration& reg = io_.reg();
-  for (;;) {
-    const std::uint32_t ticket = reg.ticket(direction::write);
-    const ssize_t n = ::sendto(io_.fd(), datagram.data(), datagram.size(), MSG_NOSIGNAL,
-                               reinterpret_cast<const sockaddr*>(&ss), len);
-    if (n >= 0) co_return static_cast<std::size_t>(n);
-    const int error = errno;
-    if (error == EINTR) continue;
-    if (!detail::would_block(error)) detail::throw_socket_error(error, "weft::net::udp_socket::send_to");
-    readiness_awaiter ready(reg, direction::write, ticket);
-    co_await ready;
-  }
+  auto send = [fd = io_.fd(), datagram, &ss, len] {
+    return ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&ss), len);
+  };
+  co_return co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::write, "weft::net::udp_socket::send_to",
+                                                   send);
 }
 
 task<std::pair<std::size_t, endpoint>> udp_socket::recv_from(std::span<std::byte> buffer) {
-  registration& reg = io_.reg();
-  for (;;) {
-    const std::uint32_t ticket = reg.ticket(direction::read);
-    sockaddr_storage ss{};
+  sockaddr_storage ss{};
+  auto receive = [fd = io_.fd(), buffer, &ss] {
     socklen_t len = sizeof ss;
-    const ssize_t n =
-        ::recvfrom(io_.fd(), buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (n >= 0) co_return std::pair<std::size_t, endpoint>(static_cast<std::size_t>(n), detail::from_sockaddr(ss));
-    const int error = errno;
-    if (error == EINTR) continue;
-    if (!detail::would_block(error)) detail::throw_socket_error(error, "weft::net::udp_socket::recv_from");
-    readiness_awaiter ready(reg, direction::read, ticket);
-    co_await ready;
-  }
+    return ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&ss), &len);
+  };
+  const std::size_t n = co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::read,
+                                                               "weft::net::udp_socket::recv_from", receive);
+  co_return std::pair<std::size_t, endpoint>(n, detail::from_sockaddr(ss));
 }
 
 endpoint udp_socket::local_endpoint() const { return detail::local_endpoint_of(io_.fd()); }
