@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file
-/// `weft::net`: TCP and UDP sockets driven by the runtime's epoll reactor, and
-/// `endpoint`, an IPv4 or IPv6 address with a port.
+/// `weft::net`: TCP, UDP and Unix domain sockets driven by the runtime's epoll
+/// reactor; `endpoint`, an IPv4 or IPv6 address with a port; and
+/// `lookup_host`, name resolution on the blocking pool.
 ///
 /// Every socket is non-blocking, close-on-exec, and registered with the
 /// reactor of the runtime it was created in, which it keeps alive. An
@@ -24,7 +25,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
+#include <vector>
 
 namespace weft {
 
@@ -62,6 +65,7 @@ private:
 namespace net {
 
 class tcp_stream;
+class unix_stream;
 
 /// An IPv4 or IPv6 socket address: address, port, and for IPv6 a scope id.
 ///
@@ -168,6 +172,20 @@ public:
   /// Errors: std::system_error with the errno: ECONNREFUSED, ETIMEDOUT,
   /// ENETUNREACH, EHOSTUNREACH, ...; weft::no_runtime outside a runtime.
   [[nodiscard]] static task<tcp_stream> connect(endpoint peer);
+
+  /// Resolves `host_and_port` with lookup_host ("db.example:5432",
+  /// "localhost:8080", "[::1]:80") and connects to each address in turn
+  /// until one accepts.
+  ///
+  /// Resumes on: a worker of the runtime.
+  /// Cancellation: as connect(endpoint); a resolution still running on the
+  /// blocking pool finishes there and its result is dropped.
+  /// Errors: as lookup_host if resolution fails; otherwise, if no address
+  /// accepts, the last address's std::system_error.
+  ///
+  /// Example:
+  ///     auto db = co_await weft::net::tcp_stream::connect(std::string("localhost:5432"));
+  [[nodiscard]] static task<tcp_stream> connect(std::string host_and_port);
 
   /// Reads at most `buffer.size()` bytes: as many as are available, waiting
   /// only if none are. 0 means the peer closed its side (or `buffer` is
@@ -281,6 +299,153 @@ public:
 private:
   explicit udp_socket(detail::io_object io) noexcept : io_(std::move(io)) {}
   task<std::size_t> send_to_copy(std::span<const std::byte> datagram, endpoint peer);
+  detail::io_object io_;
+};
+
+/// Every address `host_and_port` resolves to, in getaddrinfo's order (IPv4
+/// and IPv6; one entry per address). "host:port" or "[ipv6]:port"; the port
+/// is a number. A numeric address ("127.0.0.1:80", "[::1]:80") is returned
+/// at once without resolution; anything else runs getaddrinfo on the blocking
+/// pool (spawn_blocking), as tokio::net::lookup_host does, so no worker
+/// blocks on DNS.
+///
+/// Resumes on: the calling worker for a numeric address; otherwise a worker
+/// of the runtime after the blocking pool resolved the name.
+/// Cancellation: getaddrinfo cannot be interrupted: a cancelled lookup that
+/// has started finishes on its pool thread and its result is dropped; one
+/// that has not started never runs.
+/// Errors: std::invalid_argument if the text has no ":port" or the port is
+/// not a number from 0 to 65535; std::system_error whose category is named
+/// "getaddrinfo" (code: the EAI_* value) and whose what() holds
+/// gai_strerror's text and the host, e.g. "weft::net::lookup_host:
+/// nosuch.invalid: Name or service not known" (EAI_SYSTEM gives the errno
+/// in the generic category instead); weft::no_runtime outside a runtime.
+///
+/// Example:
+///     for (const auto& ep : co_await weft::net::lookup_host("localhost:8080"))
+///       std::cout << ep.to_string() << '\n';
+[[nodiscard]] task<std::vector<endpoint>> lookup_host(std::string host_and_port);
+
+/// The std::error_category of getaddrinfo's EAI_* codes: name() is
+/// "getaddrinfo", message() is gai_strerror's text.
+const std::error_category& getaddrinfo_category() noexcept;
+
+/// A Unix domain stream socket listening for connections.
+///
+/// Paths: a filesystem path, or a name beginning with '@' for a Linux
+/// abstract socket ("@weft-test": no file, gone when the last socket closes).
+/// At most 107 bytes.
+///
+/// Thread safety: several tasks may accept on one listener at once; each
+/// connection goes to one of them.
+///
+/// Example:
+///     auto listener = weft::net::unix_listener::bind("/run/app.sock");
+///     auto [stream, peer] = co_await listener.accept();
+class unix_listener {
+public:
+  /// Binds to `path` and starts listening (backlog SOMAXCONN).
+  /// Preconditions: called inside a runtime; the listener stays tied to it.
+  /// Errors: weft::no_runtime outside a runtime; std::system_error with the
+  /// errno and the path in what(): EADDRINUSE if a file (a stale socket
+  /// included) already exists at `path` — weft never unlinks it for you —
+  /// or the abstract name is taken; ENAMETOOLONG over 107 bytes; ENOENT,
+  /// EACCES for a bad directory.
+  static unix_listener bind(std::string path);
+
+  /// Waits for the next connection and gives it with the peer's path (empty
+  /// for an unbound client, which is the usual case).
+  ///
+  /// Resumes on: the calling worker if a connection is already queued;
+  /// otherwise a worker of the runtime, after the reactor saw one arrive.
+  /// Cancellation: a cancelled accept takes no connection from the backlog.
+  /// Errors: std::system_error with the errno, e.g. EMFILE when out of
+  /// descriptors — the connection stays queued and a later accept() takes it
+  /// once descriptors are free.
+  [[nodiscard]] task<std::pair<unix_stream, std::string>> accept();
+
+  /// The path (or "@name") the listener is bound to.
+  std::string local_path() const;
+
+  /// The socket's descriptor, for options weft has no call for. Do not close it.
+  int native_handle() const noexcept { return io_.fd(); }
+
+private:
+  explicit unix_listener(detail::io_object io) noexcept : io_(std::move(io)) {}
+  detail::io_object io_;
+};
+
+/// A connected Unix domain stream socket. Move-only; destroying it closes
+/// the connection. Same operations, waits and errors as tcp_stream.
+///
+/// Thread safety: one task may read while another writes.
+class unix_stream {
+public:
+  /// Connects to the listener at `path` ("@name": abstract).
+  /// Resumes on: a worker of the runtime.
+  /// Errors: std::system_error with the errno and the path: ENOENT (no such
+  /// file), ECONNREFUSED (nobody listens: e.g. a stale socket file), EAGAIN
+  /// (the listener's backlog is full); weft::no_runtime outside a runtime.
+  [[nodiscard]] static task<unix_stream> connect(std::string path);
+
+  /// As tcp_stream::read: at most `buffer.size()` bytes, 0 = peer closed. Cancel-safe.
+  [[nodiscard]] task<std::size_t> read(std::span<std::byte> buffer);
+  /// As tcp_stream::write (EPIPE, never SIGPIPE). Cancel-safe.
+  [[nodiscard]] task<std::size_t> write(std::span<const std::byte> bytes);
+  /// As tcp_stream::read_exact (early EOF: std::errc::connection_reset).
+  [[nodiscard]] task<void> read_exact(std::span<std::byte> buffer);
+  /// As tcp_stream::write_all.
+  [[nodiscard]] task<void> write_all(std::span<const std::byte> bytes);
+  /// Closes the writing half: the peer reads 0 after the data sent.
+  /// Errors: std::system_error with the errno.
+  void shutdown_write();
+
+  /// The local and the peer's path ("" when unbound, "@name" when abstract).
+  std::string local_path() const;
+  std::string peer_path() const;
+
+  /// The socket's descriptor, for options weft has no call for. Do not close it.
+  int native_handle() const noexcept { return io_.fd(); }
+
+private:
+  friend class unix_listener;
+  explicit unix_stream(detail::io_object io) noexcept : io_(std::move(io)) {}
+  detail::io_object io_;
+};
+
+/// A Unix domain datagram socket, bound to a path or an abstract "@name".
+///
+/// Thread safety: several tasks may send and receive on one socket at once;
+/// each datagram goes to one receiver.
+///
+/// Example:
+///     auto a = weft::net::unix_datagram::bind("@weft-a");
+///     co_await a.send_to(bytes, "@weft-b");
+class unix_datagram {
+public:
+  /// Errors: as unix_listener::bind (EADDRINUSE on an existing file).
+  static unix_datagram bind(std::string path);
+
+  /// Sends one datagram to the socket bound at `path`; gives its size.
+  /// Resumes on: the calling worker if the peer had room; otherwise a worker
+  /// after the reactor saw room. Cancellation: cancel-safe.
+  /// Errors: std::system_error with the errno and the path: ENOENT,
+  /// ECONNREFUSED (nobody bound there), EMSGSIZE.
+  [[nodiscard]] task<std::size_t> send_to(std::span<const std::byte> datagram, std::string path);
+
+  /// Receives one datagram (truncated to `buffer`) and gives its length and
+  /// the sender's path ("" if the sender is unbound).
+  /// Cancellation: cancel-safe: a cancelled receive takes no datagram.
+  /// Errors: std::system_error with the errno.
+  [[nodiscard]] task<std::pair<std::size_t, std::string>> recv_from(std::span<std::byte> buffer);
+
+  std::string local_path() const;
+
+  /// The socket's descriptor, for options weft has no call for. Do not close it.
+  int native_handle() const noexcept { return io_.fd(); }
+
+private:
+  explicit unix_datagram(detail::io_object io) noexcept : io_(std::move(io)) {}
   detail::io_object io_;
 };
 

@@ -33,12 +33,13 @@ net::endpoint peer_endpoint_of(int fd);
 bool would_block(int error) noexcept;
 
 /// The async_io operation of an accept on `listener_fd`: accept4 of a
-/// non-blocking, close-on-exec socket, the peer's address into `peer` (which
-/// must outlive the operation); ECONNABORTED is retried.
-inline auto accept_op(int listener_fd, sockaddr_storage& peer) noexcept {
-  return [listener_fd, &peer] {
+/// non-blocking, close-on-exec socket, the peer's address into `peer` and
+/// its length into `len` (both must outlive the operation); ECONNABORTED is
+/// retried.
+inline auto accept_op(int listener_fd, sockaddr_storage& peer, socklen_t& len) noexcept {
+  return [listener_fd, &peer, &len] {
     for (;;) {
-      socklen_t len = sizeof peer;
+      len = sizeof peer;
       const int fd = ::accept4(listener_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0 || errno != ECONNABORTED) return fd;
     }

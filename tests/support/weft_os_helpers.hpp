@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// OS-level helpers for the signal, process and Unix-socket tests: descriptor
+// limits, temporary directories, counting threads and zombie children.
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace weft::test {
+
+/// A fresh directory under the system temp dir, removed (recursively) on destruction.
+class temp_dir {
+public:
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "weft-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    path_ = pattern;
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+  std::filesystem::path path_;
+};
+
+/// Fills every free descriptor slot below a lowered RLIMIT_NOFILE, so the
+/// next open fails with EMFILE; release() (or the destructor) closes them
+/// and restores the limit.
+class fd_exhaustion {
+public:
+  /// `headroom`: slots left above the descriptors in use when lowering the limit.
+  explicit fd_exhaustion(std::size_t headroom = 16) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int highest = 0;
+    for (int fd = 0; fd < 65536 && fd < static_cast<int>(saved_.rlim_cur); ++fd)
+      if (::fcntl(fd, F_GETFD) != -1) highest = fd;
+    rlimit lowered = saved_;
+    lowered.rlim_cur = static_cast<rlim_t>(highest) + 1 + headroom;
+    ::setrlimit(RLIMIT_NOFILE, &lowered);
+    for (;;) {
+      const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) break;
+      held_.push_back(fd);
+    }
+  }
+  fd_exhaustion(const fd_exhaustion&) = delete;
+  fd_exhaustion& operator=(const fd_exhaustion&) = delete;
+  ~fd_exhaustion() { release(); }
+
+  void release() {
+    for (const int fd : held_) ::close(fd);
+    held_.clear();
+    if (!restored_) ::setrlimit(RLIMIT_NOFILE, &saved_);
+    restored_ = true;
+  }
+
+private:
+  rlimit saved_{};
+  std::vector<int> held_;
+  bool restored_ = false;
+};
+
+/// Threads of this process (entries of /proc/self/task).
+inline std::size_t num_threads() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+/// Children of this process that have exited and are not reaped (state Z).
+inline std::size_t num_zombie_children() {
+  const std::string self = std::to_string(::getpid());
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    const std::size_t close = line.rfind(')');
+    if (close == std::string::npos || close + 4 >= line.size()) continue;
+    const char state = line[close + 2];
+    const std::size_t ppid_at = close + 4;
+    const std::string ppid = line.substr(ppid_at, line.find(' ', ppid_at) - ppid_at);
+    if (state == 'Z' && ppid == self) ++n;
+  }
+  return n;
+}
+
+}  // namespace weft::test
