@@ -16,3 +16,5 @@
 #include <weft/task.hpp>
 #include <weft/time.hpp>
 #include <weft/version.hpp>
+// OS integration (DESIGN §10).
+#include <weft/signal.hpp>
