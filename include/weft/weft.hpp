@@ -18,3 +18,4 @@
 #include <weft/version.hpp>
 // OS integration (DESIGN §10).
 #include <weft/signal.hpp>
+#include <weft/process.hpp>
