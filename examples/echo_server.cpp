@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 // A TCP echo server: every connection gets its own task, which writes back
-// whatever it reads until the client closes.
+// whatever it reads until the client closes. Ctrl-C (SIGINT) shuts it down
+// cleanly: the accept loop stops, and returning from block_on cancels the
+// connection tasks and closes their sockets.
 //
 //   echo_server [port]        (default 7878; 0 picks a free port)
 //   then, e.g.:  nc 127.0.0.1 7878
 #include <weft/net.hpp>
 #include <weft/runtime.hpp>
+#include <weft/signal.hpp>
 #include <weft/spawn.hpp>
 
 #include <array>
@@ -31,14 +34,22 @@ weft::task<void> echo(weft::net::tcp_stream stream, weft::net::endpoint peer) {
   }
 }
 
-weft::task<void> serve(std::uint16_t port) {
-  auto listener = weft::net::tcp_listener::bind(weft::net::endpoint::v4({127, 0, 0, 1}, port));
-  std::cout << "echo_server listening on " << listener.local_endpoint().to_string() << std::endl;
+weft::task<void> accept_loop(weft::net::tcp_listener listener) {
   for (;;) {
     auto [stream, peer] = co_await listener.accept();
     stream.set_nodelay(true);
     auto handle = weft::spawn(echo(std::move(stream), peer));   // detached: runs until the client closes
   }
+}
+
+weft::task<void> serve(std::uint16_t port) {
+  auto interrupted = weft::ctrl_c();   // SIGINT is caught from here on
+  auto listener = weft::net::tcp_listener::bind(weft::net::endpoint::v4({127, 0, 0, 1}, port));
+  std::cout << "echo_server listening on " << listener.local_endpoint().to_string() << std::endl;
+  auto accepting = weft::spawn(accept_loop(std::move(listener)));
+  co_await interrupted;
+  accepting.abort();   // closes the listener at its next suspension
+  std::cout << "echo_server: interrupted, shutting down" << std::endl;
 }
 
 }  // namespace
