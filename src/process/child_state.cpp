@@ -134,8 +134,8 @@ task<void> reap_later(orphan_owner owner) {
 
 void force_sigchld_fallback(bool on) noexcept { pretend_no_pidfd.store(on, std::memory_order_relaxed); }
 
-child_state::child_state(pid_t pid, std::string program)
-    : pid_(pid), program_(std::move(program)), runtime_(handle::current()) {
+child_state::child_state(pid_t pid, std::string program, handle runtime)
+    : pid_(pid), program_(std::move(program)), runtime_(std::move(runtime)) {
   const int fd = pidfd_open(pid);
   if (fd >= 0) {
     try {

@@ -17,11 +17,11 @@ namespace weft::process::detail {
 class child_state {
 public:
   /// Takes over the child `pid` just spawned from `program` (named in
-  /// errors) and watches its exit with a pidfd on the current runtime's
-  /// reactor, or with SIGCHLD if pidfd_open is missing (ENOSYS).
+  /// errors) and watches its exit with a pidfd on the reactor of `runtime`
+  /// (the current one), or with SIGCHLD if pidfd_open is missing (ENOSYS).
   /// Errors: std::system_error if the pidfd cannot be opened or registered
   /// (e.g. EMFILE); the child is then killed and reaped before the throw.
-  child_state(pid_t pid, std::string program);
+  child_state(pid_t pid, std::string program, handle runtime);
   child_state(const child_state&) = delete;
   child_state& operator=(const child_state&) = delete;
 

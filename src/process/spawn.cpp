@@ -129,6 +129,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 }  // namespace
 
 child command::spawn() {
+  handle runtime = handle::current();   // weft::no_runtime before anything is started
   detail::child_state::reap_orphans();
   if (program_.empty()) weft::detail::throw_io_error(ENOENT, spawn_what, "(empty program name)");
   if (program_.find('\0') != std::string::npos) weft::detail::throw_io_error(EINVAL, spawn_what, "(NUL in program name)");
@@ -173,7 +174,7 @@ child command::spawn() {
 
   // Registering may throw (EMFILE for the pidfd): child_state then kills and
   // reaps the child, and the pipe ends close here.
-  child result(std::make_unique<detail::child_state>(pid, program_));
+  child result(std::make_unique<detail::child_state>(pid, program_, std::move(runtime)));
   if (in.get() >= 0) result.stdin_.emplace(child_stdin(weft::detail::io_object(in.release())));
   if (out.get() >= 0) result.stdout_.emplace(child_output(weft::detail::io_object(out.release())));
   if (err.get() >= 0) result.stderr_.emplace(child_output(weft::detail::io_object(err.release())));

@@ -84,6 +84,13 @@ TEST(Process, MissingProgramThrowsEnoentAtOnceNamingIt) {
   EXPECT_EQ(weft::test::num_zombie_children(), 0u);
 }
 
+TEST(Process, SpawnOutsideARuntimeStartsNothing) {
+  const auto zombies = weft::test::num_zombie_children();
+  EXPECT_THROW((void)command("true").spawn(), weft::no_runtime);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(weft::test::num_zombie_children(), zombies) << "a child was started and left behind";
+}
+
 TEST(Process, KillEndsTheChildWithSigkill) {
   auto rt = multi();
   auto body = []() -> task<exit_status> {
