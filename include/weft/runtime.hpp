@@ -72,8 +72,9 @@ schedule_target& scheduler_of(runtime_core& core) noexcept;
 bool spawn_on(runtime_core& core, task_header& task) noexcept;
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept;
 /// Blocks (or, on the current-thread flavor, drives the runtime) until `root`
-/// completes. std::logic_error on a worker thread of `core`.
+/// completes.
 void drive_until(runtime_core& core, const task_header& root);
+/// std::logic_error on an async worker of any runtime (see handle::block_on).
 void check_not_worker(runtime_core& core);
 
 template <class T>
@@ -103,11 +104,13 @@ public:
   template <class F>
   auto spawn_blocking(F&& f, std::source_location where = std::source_location::current());
 
-  /// Runs `t` to completion from a thread that is not one of this runtime's
-  /// workers — e.g. main(), or inside a spawn_blocking closure — and gives
-  /// its result or rethrows its exception.
-  /// Errors: std::logic_error on a worker thread (await the task instead);
-  /// join_error if the runtime shut down before `t` finished.
+  /// Runs `t` to completion from a thread that is not an async worker of
+  /// any weft runtime — e.g. main(), a plain thread, or inside a
+  /// spawn_blocking closure — and gives its result or rethrows its exception.
+  /// Errors: std::logic_error ("cannot block an async worker") on an async
+  /// worker of any runtime, this one or another, as Tokio refuses a nested
+  /// runtime (co_await the task instead); join_error if the runtime shut
+  /// down before `t` finished.
   template <class T>
   T block_on(task<T> t, std::source_location where = std::source_location::current());
 

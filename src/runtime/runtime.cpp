@@ -30,10 +30,13 @@ bool spawn_on(runtime_core& core, task_header& task) noexcept { return core.task
 
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept { core.pool().submit(job); }
 
-void check_not_worker(runtime_core& core) {
-  if (core.tasks().is_worker_thread())
-    throw std::logic_error(
-        "weft: block_on called on a worker thread of the same runtime; co_await the task instead");
+void check_not_worker(runtime_core&) { check_may_block(); }
+
+void check_may_block() {
+  // Any runtime's worker, as Tokio refuses a nested runtime: blocking one
+  // stalls every task queued behind it, and on its own runtime deadlocks.
+  if (scheduler::on_any_worker())
+    throw std::logic_error("weft: cannot block an async worker: co_await the task instead");
 }
 
 void drive_until(runtime_core& core, const task_header& root) {
