@@ -3,6 +3,7 @@
 // runtime_core.
 #include "runtime/runtime_core.hpp"
 
+#include <weft/detail/deadline.hpp>
 #include <weft/runtime.hpp>
 
 #include <climits>
@@ -94,7 +95,7 @@ runtime::~runtime() {
 }
 
 shutdown_report runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
-  return core_->shutdown(std::chrono::steady_clock::now() + timeout);
+  return core_->shutdown(detail::deadline_after(timeout));
 }
 
 void runtime::shutdown_background() { core_->shutdown(std::chrono::steady_clock::now()); }

@@ -12,6 +12,7 @@
 #include "runtime/runtime_core.hpp"
 #include "time/time_driver.hpp"
 
+#include <weft/detail/deadline.hpp>
 #include <weft/time.hpp>
 
 #include <atomic>
@@ -108,7 +109,7 @@ task<void> sleep_until(std::chrono::steady_clock::time_point deadline) {
 }
 
 task<void> sleep(std::chrono::nanoseconds duration) {
-  return sleep_until(std::chrono::steady_clock::now() + duration);
+  return sleep_until(detail::deadline_after(duration));
 }
 
 interval::interval(std::chrono::nanoseconds period) : period_(period), next_(std::chrono::steady_clock::now()) {
@@ -121,13 +122,13 @@ task<void> interval::tick() {
   const auto now = std::chrono::steady_clock::now();
   switch (behavior_) {
   case missed_tick_behavior::burst:
-    next_ = due + period_;
+    next_ = detail::saturating_add(due, period_);
     break;
   case missed_tick_behavior::delay:
-    next_ = now + period_;
+    next_ = detail::saturating_add(now, period_);
     break;
   case missed_tick_behavior::skip:
-    next_ = due + period_;
+    next_ = detail::saturating_add(due, period_);
     if (next_ <= now) next_ += ((now - next_) / period_ + 1) * period_;
     break;
   }
