@@ -175,7 +175,10 @@ private:
 /// Errors: setters throw std::invalid_argument for values that cannot work
 /// (zero workers, a zero blocking cap, a negative keep-alive, an empty thread
 /// name, a stack smaller than PTHREAD_STACK_MIN); build() throws
-/// std::system_error if the OS refuses a thread.
+/// std::invalid_argument for more than 4096 worker threads (a fixed bound,
+/// the same on every machine: far above any useful count, and low enough
+/// that a mistaken SIZE_MAX fails at once instead of allocating without
+/// end), and std::system_error if the OS refuses a thread.
 class runtime::builder {
 public:
   /// Work-stealing async workers, hardware_concurrency() of them by default.
