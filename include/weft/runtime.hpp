@@ -134,6 +134,17 @@ private:
 /// shutdown_background does not wait; threads left running keep what they
 /// own alive and exit when their closure returns.
 ///
+/// Shutdown from inside: shutdown_timeout and shutdown_background called on
+/// one of this runtime's own async workers — from one of its tasks, or a
+/// task of a current-thread runtime inside block_on — throw
+/// std::logic_error, as Tokio panics: shutdown cancels the calling task and
+/// joins the worker running it, which neither can do to itself. Signal the
+/// thread that owns the runtime instead (a oneshot it awaits, or let its
+/// block_on return) and shut down there. From a blocking closure of the
+/// runtime, or another runtime's task, shutdown works (it does not wait for
+/// the calling closure itself). Destroying the runtime on one of its own
+/// workers is a precondition violation (a destructor cannot throw).
+///
 /// Example:
 ///     weft::runtime rt;
 ///     int v = rt.block_on(compute());

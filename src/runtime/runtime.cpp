@@ -109,11 +109,27 @@ runtime::~runtime() {
   if (core_) core_->shutdown(std::nullopt);
 }
 
+namespace {
+/// Shutting a runtime down cancels its tasks and joins its workers, which
+/// the calling task and worker cannot do to themselves (it used to hang:
+/// the caller was never cancelled and the worker joined itself).
+void check_not_own_task(detail::runtime_core& core) {
+  if (core.tasks().is_worker_thread())
+    throw std::logic_error(
+        "weft: cannot shut a runtime down from one of its own tasks; signal the thread that owns the runtime "
+        "(e.g. with a oneshot channel it awaits) and shut down there");
+}
+}  // namespace
+
 shutdown_report runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
+  check_not_own_task(*core_);
   return core_->shutdown(detail::deadline_after(timeout));
 }
 
-void runtime::shutdown_background() { core_->shutdown(std::chrono::steady_clock::now()); }
+void runtime::shutdown_background() {
+  check_not_own_task(*core_);
+  core_->shutdown(std::chrono::steady_clock::now());
+}
 
 runtime_metrics runtime::metrics() const { return core_->metrics(); }
 
