@@ -70,6 +70,13 @@ public:
   /// the queue at once, its captures are destroyed and the handle resolves
   /// as cancelled. A closure that has started runs to completion and the
   /// handle gives its result; if it is stop-aware, stop is requested.
+  ///
+  /// The captures of a closure that never started are destroyed here, on
+  /// the thread calling abort() — usually an async worker: a capture with a
+  /// slow destructor (joining a thread, flushing a file) stalls that worker
+  /// for as long; move such state into the closure's body instead. A
+  /// capture destructor that throws is reported as the task's panic (the
+  /// handle gives join_error::is_panic()), never std::terminate.
   void abort() noexcept {
     if (state_) state_->abort();
   }

@@ -164,7 +164,9 @@ public:
     return get_handle().block_on(std::move(t), where);
   }
 
-  handle get_handle() const noexcept { return handle(core_); }
+  /// Errors (this and every member but the destructor and assignment):
+  /// std::logic_error on a moved-from runtime.
+  handle get_handle() const;
 
   /// Shuts down, waiting at most `timeout` for running blocking closures.
   shutdown_report shutdown_timeout(std::chrono::nanoseconds timeout);
@@ -178,6 +180,7 @@ public:
 
 private:
   explicit runtime(const detail::runtime_config& config);
+  detail::runtime_core& checked_core() const;
   std::shared_ptr<detail::runtime_core> core_;
 };
 
@@ -203,8 +206,11 @@ public:
   builder& thread_name(std::string prefix);                   // default "weft"
   builder& thread_stack_size(std::size_t bytes);
   /// Called first on every thread the runtime starts: workers and blocking.
+  /// The hooks must not throw: there is no caller to report to on a
+  /// thread's start or exit, so an exception ends the process
+  /// (std::terminate).
   builder& on_thread_start(std::function<void()> f);
-  /// Called last on every thread the runtime starts.
+  /// Called last on every thread the runtime starts. Must not throw.
   builder& on_thread_stop(std::function<void()> f);
 
   [[nodiscard]] runtime build() const;

@@ -122,16 +122,26 @@ void check_not_own_task(detail::runtime_core& core) {
 }  // namespace
 
 shutdown_report runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
-  check_not_own_task(*core_);
+  check_not_own_task(checked_core());
   return core_->shutdown(detail::deadline_after(timeout));
 }
 
 void runtime::shutdown_background() {
-  check_not_own_task(*core_);
+  check_not_own_task(checked_core());
   core_->shutdown(std::chrono::steady_clock::now());
 }
 
-runtime_metrics runtime::metrics() const { return core_->metrics(); }
+runtime_metrics runtime::metrics() const { return checked_core().metrics(); }
+
+handle runtime::get_handle() const {
+  checked_core();
+  return handle(core_);
+}
+
+detail::runtime_core& runtime::checked_core() const {
+  if (!core_) throw std::logic_error("weft: runtime used after it was moved from");
+  return *core_;
+}
 
 // -- builder ----------------------------------------------------------------------------
 
