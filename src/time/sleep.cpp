@@ -9,7 +9,6 @@
 // (abort, timeout), the destructor removes the entry under the driver's
 // mutex; if it is no longer pending, a fire is under way and the destructor
 // waits for fired_, so nothing ever fires into freed memory.
-#include "runtime/runtime_core.hpp"
 #include "time/time_driver.hpp"
 
 #include <weft/detail/deadline.hpp>
@@ -73,7 +72,7 @@ std::uint64_t to_ns(std::chrono::steady_clock::time_point tp) noexcept {
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
 }
 
-time_driver& current_timers() { return current_core().timers(); }
+time_driver& current_timers() { return current_time_driver(); }
 
 task_header& current_task() {
   task_header* task = task_header::current();
