@@ -4,6 +4,8 @@
 // share).
 //  - timeout_ready: weft::timeout(1 h, op) where op finishes at once: the
 //    deadline timer is inserted, then removed when op wins;
+//  - timeout_expired: weft::timeout(0 ns, sleep(1 h)): the operation is
+//    cancelled and released, and timeout gives elapsed;
 //  - sleep_abort: a spawned sleep(1 h) is polled (its timer inserted), then
 //    aborted (the frame destroyed, the timer removed).
 #include "micro_support.hpp"
@@ -39,5 +41,17 @@ weft::task<void> sleep_aborts(benchmark::State& state) {
 
 void BM_time_sleep_abort(benchmark::State& state) { weft_bench::run_in_runtime(state, sleep_aborts); }
 BENCHMARK(BM_time_sleep_abort)->UseRealTime();
+
+// timeout whose deadline has passed: the operation starts, is cancelled at
+// its first suspension and released, and timeout gives elapsed.
+weft::task<void> expired_timeouts(benchmark::State& state) {
+  for (auto _ : state) {
+    auto r = co_await weft::timeout(0ns, weft::sleep(1h));
+    if (r) state.SkipWithError("timeout did not fire");
+  }
+}
+
+void BM_time_timeout_expired(benchmark::State& state) { weft_bench::run_in_runtime(state, expired_timeouts); }
+BENCHMARK(BM_time_timeout_expired)->UseRealTime();
 
 }  // namespace

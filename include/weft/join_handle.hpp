@@ -14,6 +14,12 @@
 
 namespace weft {
 
+namespace detail {
+/// std::logic_error on an async worker of any weft runtime (there, blocking
+/// would stall the worker, or deadlock if the task needs it); see block_on.
+void check_may_block();
+}  // namespace detail
+
 /// The result of spawn() or spawn_blocking(): await it for the task's value.
 ///
 /// Move-only. Destroying the handle detaches the task: it keeps running and
@@ -64,6 +70,13 @@ public:
   /// the queue at once, its captures are destroyed and the handle resolves
   /// as cancelled. A closure that has started runs to completion and the
   /// handle gives its result; if it is stop-aware, stop is requested.
+  ///
+  /// The captures of a closure that never started are destroyed here, on
+  /// the thread calling abort() — usually an async worker: a capture with a
+  /// slow destructor (joining a thread, flushing a file) stalls that worker
+  /// for as long; move such state into the closure's body instead. A
+  /// capture destructor that throws is reported as the task's panic (the
+  /// handle gives join_error::is_panic()), never std::terminate.
   void abort() noexcept {
     if (state_) state_->abort();
   }
@@ -80,8 +93,10 @@ public:
 
   /// Blocks the calling thread until the task finishes and gives the join
   /// layer as a value, as `co_await h.join()` does.
-  /// Preconditions: not on a worker of the task's runtime.
+  /// Errors: std::logic_error on an async worker of any runtime (co_await
+  /// the handle there instead), as block_on.
   std::expected<T, join_error> wait() {
+    detail::check_may_block();
     detail::join_state<T>* state = checked_state();
     state->wait_complete();
     return state->take_result();
@@ -90,8 +105,9 @@ public:
   /// Blocks the calling thread until the task finishes and gives what
   /// `co_await h` would: the value, the task's exception rethrown, or
   /// join_error if it was cancelled (used by block_on).
-  /// Preconditions: not on a worker of the task's runtime.
+  /// Errors: std::logic_error on an async worker of any runtime, as wait().
   T get() {
+    detail::check_may_block();
     detail::join_state<T>* state = checked_state();
     state->wait_complete();
     return state->take_value();

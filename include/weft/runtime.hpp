@@ -72,8 +72,9 @@ schedule_target& scheduler_of(runtime_core& core) noexcept;
 bool spawn_on(runtime_core& core, task_header& task) noexcept;
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept;
 /// Blocks (or, on the current-thread flavor, drives the runtime) until `root`
-/// completes. std::logic_error on a worker thread of `core`.
+/// completes.
 void drive_until(runtime_core& core, const task_header& root);
+/// std::logic_error on an async worker of any runtime (see handle::block_on).
 void check_not_worker(runtime_core& core);
 
 template <class T>
@@ -103,11 +104,13 @@ public:
   template <class F>
   auto spawn_blocking(F&& f, std::source_location where = std::source_location::current());
 
-  /// Runs `t` to completion from a thread that is not one of this runtime's
-  /// workers — e.g. main(), or inside a spawn_blocking closure — and gives
-  /// its result or rethrows its exception.
-  /// Errors: std::logic_error on a worker thread (await the task instead);
-  /// join_error if the runtime shut down before `t` finished.
+  /// Runs `t` to completion from a thread that is not an async worker of
+  /// any weft runtime — e.g. main(), a plain thread, or inside a
+  /// spawn_blocking closure — and gives its result or rethrows its exception.
+  /// Errors: std::logic_error ("cannot block an async worker") on an async
+  /// worker of any runtime, this one or another, as Tokio refuses a nested
+  /// runtime (co_await the task instead); join_error if the runtime shut
+  /// down before `t` finished.
   template <class T>
   T block_on(task<T> t, std::source_location where = std::source_location::current());
 
@@ -131,6 +134,17 @@ private:
 /// shutdown_background does not wait; threads left running keep what they
 /// own alive and exit when their closure returns.
 ///
+/// Shutdown from inside: shutdown_timeout and shutdown_background called on
+/// one of this runtime's own async workers — from one of its tasks, or a
+/// task of a current-thread runtime inside block_on — throw
+/// std::logic_error, as Tokio panics: shutdown cancels the calling task and
+/// joins the worker running it, which neither can do to itself. Signal the
+/// thread that owns the runtime instead (a oneshot it awaits, or let its
+/// block_on return) and shut down there. From a blocking closure of the
+/// runtime, or another runtime's task, shutdown works (it does not wait for
+/// the calling closure itself). Destroying the runtime on one of its own
+/// workers is a precondition violation (a destructor cannot throw).
+///
 /// Example:
 ///     weft::runtime rt;
 ///     int v = rt.block_on(compute());
@@ -150,7 +164,9 @@ public:
     return get_handle().block_on(std::move(t), where);
   }
 
-  handle get_handle() const noexcept { return handle(core_); }
+  /// Errors (this and every member but the destructor and assignment):
+  /// std::logic_error on a moved-from runtime.
+  handle get_handle() const;
 
   /// Shuts down, waiting at most `timeout` for running blocking closures.
   shutdown_report shutdown_timeout(std::chrono::nanoseconds timeout);
@@ -164,6 +180,7 @@ public:
 
 private:
   explicit runtime(const detail::runtime_config& config);
+  detail::runtime_core& checked_core() const;
   std::shared_ptr<detail::runtime_core> core_;
 };
 
@@ -172,7 +189,10 @@ private:
 /// Errors: setters throw std::invalid_argument for values that cannot work
 /// (zero workers, a zero blocking cap, a negative keep-alive, an empty thread
 /// name, a stack smaller than PTHREAD_STACK_MIN); build() throws
-/// std::system_error if the OS refuses a thread.
+/// std::invalid_argument for more than 4096 worker threads (a fixed bound,
+/// the same on every machine: far above any useful count, and low enough
+/// that a mistaken SIZE_MAX fails at once instead of allocating without
+/// end), and std::system_error if the OS refuses a thread.
 class runtime::builder {
 public:
   /// Work-stealing async workers, hardware_concurrency() of them by default.
@@ -186,8 +206,11 @@ public:
   builder& thread_name(std::string prefix);                   // default "weft"
   builder& thread_stack_size(std::size_t bytes);
   /// Called first on every thread the runtime starts: workers and blocking.
+  /// The hooks must not throw: there is no caller to report to on a
+  /// thread's start or exit, so an exception ends the process
+  /// (std::terminate).
   builder& on_thread_start(std::function<void()> f);
-  /// Called last on every thread the runtime starts.
+  /// Called last on every thread the runtime starts. Must not throw.
   builder& on_thread_stop(std::function<void()> f);
 
   [[nodiscard]] runtime build() const;

@@ -9,6 +9,7 @@
 /// wakes an idle worker — tens of microseconds here — not by a tick.
 
 #include <weft/detail/awaitable.hpp>
+#include <weft/detail/deadline.hpp>
 #include <weft/detail/task_header.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/spawn.hpp>
@@ -69,7 +70,7 @@ task<await_result_t<A>> as_task(A op) {
 template <awaitable A>
 task<std::expected<await_result_t<A>, elapsed>> timeout(std::chrono::nanoseconds duration, A op) {
   using R = await_result_t<A>;
-  const auto deadline = std::chrono::steady_clock::now() + duration;
+  const auto deadline = detail::deadline_after(duration);
   join_handle<R> inner = spawn(detail::as_task(std::move(op)));
   if (co_await detail::wait_until_or_complete(*inner.state(), deadline)) {
     // The operation always starts: a task aborted before its first poll

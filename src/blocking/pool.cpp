@@ -71,6 +71,7 @@ blocking_pool::~blocking_pool() {
 }
 
 void blocking_pool::submit(blocking_job& job) noexcept {
+  job.queue_ = this;   // abort() of a queued job leaves the queue at once (try_cancel)
   std::unique_lock lock(mutex_);
   if (is_shutdown_) {
     lock.unlock();

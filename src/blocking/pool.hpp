@@ -137,7 +137,7 @@ struct pool_thread;
 /// The elastic pool of threads that runs blocking jobs (design above).
 ///
 /// Thread safety: every member function may be called from any thread.
-class blocking_pool : public std::enable_shared_from_this<blocking_pool> {
+class blocking_pool final : public std::enable_shared_from_this<blocking_pool>, public blocking_queue {
   struct private_tag {};
 
 public:
@@ -152,7 +152,7 @@ public:
   void submit(blocking_job& job) noexcept;
   /// A still-queued job is unlinked and true returned (the caller then cancels
   /// it or resolves its handle); a started or finished one gives false. O(1).
-  bool try_cancel(blocking_job& job) noexcept;
+  bool try_cancel(blocking_job& job) noexcept override;
   /// Shutdown, once (later calls return 0 at once): queued jobs are cancelled,
   /// running jobs get request_stop(), then waits for them up to `deadline`
   /// (nullopt = forever, a past time = not at all) and returns how many still

@@ -4,6 +4,8 @@
 #include "blocking/pool.hpp"
 #include "blocking/pool_thread.hpp"
 
+#include <weft/detail/deadline.hpp>
+
 #include <climits>
 #include <mutex>
 #include <utility>
@@ -109,7 +111,7 @@ blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noex
 blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
   if (spin_for_hand_off(self)) return self.job_;
 
-  const auto deadline = clock::now() + config_.keep_alive;
+  const auto deadline = saturating_add(clock::now(), config_.keep_alive);   // max(): never
   std::uint32_t seen = signal_empty;
   // acquire (both outcomes): if the hand-off came first, job_ must be visible;
   // pairs with the release exchange in hand_off().

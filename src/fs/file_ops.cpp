@@ -36,6 +36,13 @@ namespace {
   fail(op, path, std::error_code(err, std::generic_category()));
 }
 
+/// A path with an embedded NUL cannot be given to the OS: c_str() would end
+/// it early and name another file ("dir/a\0b" -> "dir/a"). Refused, as Rust
+/// does, with EINVAL.
+void reject_nul(const char* op, const std::filesystem::path& path) {
+  if (path.native().find('\0') != std::filesystem::path::string_type::npos) fail(op, path, EINVAL);
+}
+
 /// Closes the descriptor on every path out of a read or write.
 class file_descriptor {
 public:
@@ -57,6 +64,7 @@ private:
 };
 
 file_descriptor open_file(const char* op, const std::filesystem::path& path, int flags, mode_t mode = 0) {
+  reject_nul(op, path);
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
@@ -128,16 +136,22 @@ void write_file(const char* op, const std::filesystem::path& path, std::span<con
 }
 
 void create_dirs(const char* op, const std::filesystem::path& path) {
+  reject_nul(op, path);
   std::error_code code;
   std::filesystem::create_directories(path, code);
   if (code) fail(op, path, code);
 }
 
 void unlink_file(const char* op, const std::filesystem::path& path) {
+  reject_nul(op, path);
   if (::unlink(path.c_str()) != 0) fail(op, path, errno);
 }
 
 void rename_path(const char* op, const std::filesystem::path& from, const std::filesystem::path& to) {
+  for (const auto* path : {&from, &to}) {
+    if (path->native().find('\0') != std::filesystem::path::string_type::npos)
+      throw std::filesystem::filesystem_error(op, from, to, std::make_error_code(std::errc::invalid_argument));
+  }
   if (::rename(from.c_str(), to.c_str()) != 0) {
     const int err = errno;
     throw std::filesystem::filesystem_error(op, from, to, std::error_code(err, std::generic_category()));
@@ -145,6 +159,7 @@ void rename_path(const char* op, const std::filesystem::path& from, const std::f
 }
 
 fs::file_metadata stat_path(const char* op, const std::filesystem::path& path) {
+  reject_nul(op, path);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) fail(op, path, errno);
   fs::file_metadata meta;
@@ -158,6 +173,7 @@ fs::file_metadata stat_path(const char* op, const std::filesystem::path& path) {
 }
 
 std::vector<std::filesystem::directory_entry> list_dir(const char* op, const std::filesystem::path& path) {
+  reject_nul(op, path);
   std::error_code code;
   std::filesystem::directory_iterator it(path, code);
   if (code) fail(op, path, code);

@@ -3,6 +3,7 @@
 // runtime_core.
 #include "runtime/runtime_core.hpp"
 
+#include <weft/detail/deadline.hpp>
 #include <weft/runtime.hpp>
 
 #include <climits>
@@ -30,10 +31,13 @@ bool spawn_on(runtime_core& core, task_header& task) noexcept { return core.task
 
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept { core.pool().submit(job); }
 
-void check_not_worker(runtime_core& core) {
-  if (core.tasks().is_worker_thread())
-    throw std::logic_error(
-        "weft: block_on called on a worker thread of the same runtime; co_await the task instead");
+void check_not_worker(runtime_core&) { check_may_block(); }
+
+void check_may_block() {
+  // Any runtime's worker, as Tokio refuses a nested runtime: blocking one
+  // stalls every task queued behind it, and on its own runtime deadlocks.
+  if (scheduler::on_any_worker())
+    throw std::logic_error("weft: cannot block an async worker: co_await the task instead");
 }
 
 void drive_until(runtime_core& core, const task_header& root) {
@@ -77,7 +81,22 @@ runtime_metrics handle::metrics() const { return core_->metrics(); }
 // -- runtime ---------------------------------------------------------------------------
 
 runtime::runtime() : runtime(builder::multi_thread().build()) {}
-runtime::runtime(const detail::runtime_config& config) : core_(detail::runtime_core::create(config)) {}
+namespace {
+/// More async workers than this is a mistake (SIZE_MAX used to allocate
+/// worker records until memory ran out): a fixed bound, the same on every
+/// machine, far above any useful count — workers beyond the cores only
+/// take turns on them.
+constexpr std::size_t max_worker_threads = 4096;
+
+const detail::runtime_config& checked(const detail::runtime_config& config) {
+  if (config.worker_threads > max_worker_threads)
+    throw std::invalid_argument("weft: worker_threads is " + std::to_string(config.worker_threads) +
+                                "; at most 4096 are allowed");
+  return config;
+}
+}  // namespace
+
+runtime::runtime(const detail::runtime_config& config) : core_(detail::runtime_core::create(checked(config))) {}
 runtime::runtime(runtime&&) noexcept = default;
 runtime& runtime::operator=(runtime&& other) noexcept {
   if (this != &other) {
@@ -90,13 +109,39 @@ runtime::~runtime() {
   if (core_) core_->shutdown(std::nullopt);
 }
 
+namespace {
+/// Shutting a runtime down cancels its tasks and joins its workers, which
+/// the calling task and worker cannot do to themselves (it used to hang:
+/// the caller was never cancelled and the worker joined itself).
+void check_not_own_task(detail::runtime_core& core) {
+  if (core.tasks().is_worker_thread())
+    throw std::logic_error(
+        "weft: cannot shut a runtime down from one of its own tasks; signal the thread that owns the runtime "
+        "(e.g. with a oneshot channel it awaits) and shut down there");
+}
+}  // namespace
+
 shutdown_report runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
-  return core_->shutdown(std::chrono::steady_clock::now() + timeout);
+  check_not_own_task(checked_core());
+  return core_->shutdown(detail::deadline_after(timeout));
 }
 
-void runtime::shutdown_background() { core_->shutdown(std::chrono::steady_clock::now()); }
+void runtime::shutdown_background() {
+  check_not_own_task(checked_core());
+  core_->shutdown(std::chrono::steady_clock::now());
+}
 
-runtime_metrics runtime::metrics() const { return core_->metrics(); }
+runtime_metrics runtime::metrics() const { return checked_core().metrics(); }
+
+handle runtime::get_handle() const {
+  checked_core();
+  return handle(core_);
+}
+
+detail::runtime_core& runtime::checked_core() const {
+  if (!core_) throw std::logic_error("weft: runtime used after it was moved from");
+  return *core_;
+}
 
 // -- builder ----------------------------------------------------------------------------
 

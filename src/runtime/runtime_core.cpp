@@ -107,6 +107,8 @@ runtime_metrics runtime_core::metrics() const noexcept {
 
 runtime_core* runtime_core::current() noexcept { return thread_core; }
 
+time_driver& current_time_driver() { return current_core().timers(); }
+
 runtime_core::enter_scope::enter_scope(runtime_core* core) noexcept
     : previous_(std::exchange(thread_core, core)) {}
 runtime_core::enter_scope::~enter_scope() { thread_core = previous_; }

@@ -345,6 +345,10 @@ void scheduler::shutdown() noexcept {
   if (driver_.driver) driver_.driver->unpark();
   for (pthread_t thread : threads_) pthread_join(thread, nullptr);
   threads_.clear();
+  // Current-thread flavor: a thread in block_on may be driving worker 0
+  // (shutdown called from a blocking closure or another thread): wait until
+  // it has left the loop before draining worker 0's queue under it.
+  { std::lock_guard driving(drive_mutex_); }
   for (auto& w : workers_)
     while (task_header* task = w->queue.pop()) queued.push_back(task);
   while (task_header* task = queued.pop_front()) task->shutdown();

@@ -54,6 +54,9 @@ public:
   void shutdown() noexcept;
 
   bool is_worker_thread() const noexcept;
+  /// True on an async worker of any scheduler (a worker thread, or a thread
+  /// driving a current-thread runtime inside block_on).
+  static bool on_any_worker() noexcept { return current_worker_ != nullptr; }
   std::size_t num_workers() const noexcept { return workers_.size(); }
   std::uint64_t num_spawned() const noexcept;
 

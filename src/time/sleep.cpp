@@ -9,9 +9,9 @@
 // (abort, timeout), the destructor removes the entry under the driver's
 // mutex; if it is no longer pending, a fire is under way and the destructor
 // waits for fired_, so nothing ever fires into freed memory.
-#include "runtime/runtime_core.hpp"
 #include "time/time_driver.hpp"
 
+#include <weft/detail/deadline.hpp>
 #include <weft/time.hpp>
 
 #include <atomic>
@@ -72,7 +72,7 @@ std::uint64_t to_ns(std::chrono::steady_clock::time_point tp) noexcept {
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
 }
 
-time_driver& current_timers() { return current_core().timers(); }
+time_driver& current_timers() { return current_time_driver(); }
 
 task_header& current_task() {
   task_header* task = task_header::current();
@@ -108,7 +108,7 @@ task<void> sleep_until(std::chrono::steady_clock::time_point deadline) {
 }
 
 task<void> sleep(std::chrono::nanoseconds duration) {
-  return sleep_until(std::chrono::steady_clock::now() + duration);
+  return sleep_until(detail::deadline_after(duration));
 }
 
 interval::interval(std::chrono::nanoseconds period) : period_(period), next_(std::chrono::steady_clock::now()) {
@@ -121,13 +121,13 @@ task<void> interval::tick() {
   const auto now = std::chrono::steady_clock::now();
   switch (behavior_) {
   case missed_tick_behavior::burst:
-    next_ = due + period_;
+    next_ = detail::saturating_add(due, period_);
     break;
   case missed_tick_behavior::delay:
-    next_ = now + period_;
+    next_ = detail::saturating_add(now, period_);
     break;
   case missed_tick_behavior::skip:
-    next_ = due + period_;
+    next_ = detail::saturating_add(due, period_);
     if (next_ <= now) next_ += ((now - next_) / period_ + 1) * period_;
     break;
   }

@@ -55,4 +55,9 @@ private:
   std::uint64_t sleeping_until_ = not_sleeping;
 };
 
+/// The time driver of the calling thread's runtime. Declared here, defined
+/// by runtime/ (which wires the drivers together), so that time/ knows
+/// nothing of the runtime (DESIGN §1). Errors: weft::no_runtime outside one.
+time_driver& current_time_driver();
+
 }  // namespace weft::detail

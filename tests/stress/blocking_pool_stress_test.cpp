@@ -5,13 +5,14 @@
 // environment; the seed is printed with every failure.
 #include "blocking/pool.hpp"
 
+#include "weft_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <latch>
 #include <memory>
 #include <optional>
@@ -27,27 +28,11 @@ using weft::detail::blocking_pool;
 using weft::detail::blocking_pool_config;
 using clock_type = std::chrono::steady_clock;
 
-constexpr auto max_wait = 300s;
+// A million jobs under TSan take minutes: a longer bound than tests/support's.
+constexpr std::chrono::milliseconds stress_wait = 300s;
 
-std::uint64_t iterations() {
-  if (const char* v = std::getenv("WEFT_STRESS_ITERS")) return std::strtoull(v, nullptr, 10);
-  return 1'000'000;
-}
-
-std::uint64_t seed() {
-  if (const char* v = std::getenv("WEFT_STRESS_SEED")) return std::strtoull(v, nullptr, 10);
-  return static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count());
-}
-
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = clock_type::now() + max_wait;
-  while (!pred()) {
-    if (clock_type::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+constexpr std::uint64_t default_jobs = 1'000'000;   // WEFT_STRESS_ITERS overrides
+using weft::test::stress_seed;
 
 void spin_for(std::chrono::nanoseconds d) {
   for (auto until = clock_type::now() + d; clock_type::now() < until;) {
@@ -83,10 +68,10 @@ std::vector<counting_job> make_jobs(std::size_t n, std::atomic<std::uint64_t>& f
 }
 
 TEST(BlockingPoolStress, EveryJobRunsExactlyOnce) {
-  const std::uint64_t s = seed();
+  const std::uint64_t s = stress_seed();
   SCOPED_TRACE(testing::Message() << "WEFT_STRESS_SEED=" << s);
   std::mt19937_64 rng(s);
-  const std::size_t total = iterations();
+  const std::size_t total = weft::test::stress_iterations(default_jobs);
   constexpr int submitters = 4;
   std::atomic<std::uint64_t> finished{0};
   auto jobs = make_jobs(total, finished);
@@ -108,7 +93,7 @@ TEST(BlockingPoolStress, EveryJobRunsExactlyOnce) {
     });
   }
   for (auto& thread : threads) thread.join();
-  ASSERT_TRUE(eventually([&] { return finished.load(std::memory_order_acquire) == total; }))
+  ASSERT_TRUE(weft::test::eventually([&] { return finished.load(std::memory_order_acquire) == total; }, stress_wait))
       << finished.load() << " of " << total << " finished";
   EXPECT_EQ(pool->shutdown(std::nullopt), 0U);
   std::size_t bad = 0;
@@ -122,10 +107,10 @@ TEST(BlockingPoolStress, EveryJobRunsExactlyOnce) {
 // try_cancel races the thread that takes the job: exactly one of "try_cancel
 // returned true" and "run + complete" happens, never both, never neither.
 TEST(BlockingPoolStress, TryCancelRacesStart) {
-  const std::uint64_t s = seed();
+  const std::uint64_t s = stress_seed();
   SCOPED_TRACE(testing::Message() << "WEFT_STRESS_SEED=" << s);
   std::mt19937_64 rng(s);
-  const std::size_t total = std::max<std::uint64_t>(iterations() / 10, 1000);
+  const std::size_t total = std::max<std::uint64_t>(weft::test::stress_iterations(default_jobs) / 10, 1000);
   constexpr std::size_t batch = 256;
   std::atomic<std::uint64_t> finished{0};
   auto jobs = make_jobs(total, finished);
@@ -156,8 +141,8 @@ TEST(BlockingPoolStress, TryCancelRacesStart) {
     }
     canceller.join();
     for (std::size_t i = base; i < end; ++i) expected_finished += taken_back[i] ? 0 : 1;
-    ASSERT_TRUE(eventually(
-        [&] { return finished.load(std::memory_order_acquire) == expected_finished; }));
+    ASSERT_TRUE(weft::test::eventually(
+        [&] { return finished.load(std::memory_order_acquire) == expected_finished; }, stress_wait));
   }
   pool->shutdown(std::nullopt);
   std::size_t bad = 0, num_taken_back = 0;
@@ -176,10 +161,10 @@ TEST(BlockingPoolStress, TryCancelRacesStart) {
 // Shutdown races submitters: each job is either run and completed, or
 // cancelled, exactly once; shutdown returns and every thread is joined.
 TEST(BlockingPoolStress, ShutdownRacesSubmitters) {
-  const std::uint64_t s = seed();
+  const std::uint64_t s = stress_seed();
   SCOPED_TRACE(testing::Message() << "WEFT_STRESS_SEED=" << s);
   std::mt19937_64 rng(s);
-  const std::size_t rounds = std::max<std::uint64_t>(iterations() / 10'000, 20);
+  const std::size_t rounds = std::max<std::uint64_t>(weft::test::stress_iterations(default_jobs) / 10'000, 20);
   constexpr int submitters = 3;
   constexpr std::size_t per_round = 3000;
   for (std::size_t round = 0; round < rounds; ++round) {

@@ -5,6 +5,8 @@
 // Test that header file is self-contained.
 #include "blocking/pool.hpp"
 
+#include "weft_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -30,18 +32,8 @@ using weft::detail::blocking_job;
 using weft::detail::blocking_pool;
 using weft::detail::blocking_pool_config;
 using clock_type = std::chrono::steady_clock;
-
-constexpr auto max_wait = 30s;  // every wait in this file is bounded by it
-
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = clock_type::now() + max_wait;
-  while (!pred()) {
-    if (clock_type::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using weft::test::eventually;
+using weft::test::max_wait;   // every wait in this file is bounded by it
 
 // A gate jobs block on until the test opens it.
 class gate {

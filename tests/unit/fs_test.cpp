@@ -295,4 +295,35 @@ TEST_F(Fs, AWriteCancelledBeforeItStartsNeverHappens) {
   EXPECT_FALSE(stdfs::exists(dir_ / "f"));
 }
 
+// Issue 10, item 8: c_str() ends a path at its first NUL, so "dir/a\0b"
+// used to open, overwrite or remove dir/a. Every call refuses it with
+// EINVAL, as Rust does, and leaves dir/a alone.
+TEST_F(Fs, EveryCallRejectsAPathWithAnEmbeddedNul) {
+  const stdfs::path a = dir_ / "a";
+  put(a, "keep");
+  const stdfs::path bad = (dir_ / "a").native() + std::string("\0b", 2);
+  using factory = std::function<task<void>(stdfs::path)>;
+  const std::vector<std::pair<const char*, factory>> calls = {
+      {"read_to_string", [](stdfs::path p) -> task<void> { co_await weft::fs::read_to_string(p); }},
+      {"read", [](stdfs::path p) -> task<void> { co_await weft::fs::read(p); }},
+      {"write", [](stdfs::path p) -> task<void> { co_await weft::fs::write(p, "overwritten"); }},
+      {"create_dir_all", [](stdfs::path p) -> task<void> { co_await weft::fs::create_dir_all(p); }},
+      {"remove_file", [](stdfs::path p) -> task<void> { co_await weft::fs::remove_file(p); }},
+      {"metadata", [](stdfs::path p) -> task<void> { co_await weft::fs::metadata(p); }},
+      {"read_dir", [](stdfs::path p) -> task<void> { co_await weft::fs::read_dir(p); }},
+      {"rename", [](stdfs::path p) -> task<void> { co_await weft::fs::rename(p, p.parent_path() / "to"); }},
+      {"rename to", [](stdfs::path p) -> task<void> { co_await weft::fs::rename(p.parent_path() / "a", p); }},
+  };
+  for (const auto& [name, make] : calls) {
+    SCOPED_TRACE(name);
+    const stdfs::filesystem_error e = run(failure_of(make(bad)));
+    EXPECT_EQ(e.code(), std::make_error_code(std::errc::invalid_argument)) << e.what();
+    EXPECT_TRUE(e.path1() == bad || e.path2() == bad) << e.what();
+  }
+  std::ifstream in(a);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "keep");
+  EXPECT_FALSE(stdfs::exists(dir_ / "to"));
+}
+
 }  // namespace

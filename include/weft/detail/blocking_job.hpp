@@ -7,6 +7,20 @@
 
 namespace weft::detail {
 
+class blocking_job;
+
+/// Where a job waits for a thread: lets abort() take a job that never
+/// started out of the queue at once (the pool implements it).
+class blocking_queue {
+public:
+  /// Unlinks `job` if it is still queued and gives true: the queue then
+  /// never touches it again. False if a thread or shutdown took it.
+  virtual bool try_cancel(blocking_job& job) noexcept = 0;
+
+protected:
+  ~blocking_queue() = default;
+};
+
 /// Intrusive unit of blocking work. The pool never allocates per job and
 /// never frees a job: the job owns itself (see blocking_task).
 class blocking_job {
@@ -27,6 +41,8 @@ public:
   /// The pool's intrusive links; no one else touches them.
   blocking_job* pool_prev_ = nullptr;
   blocking_job* pool_next_ = nullptr;
+  /// Set by submit: the queue the job may wait in.
+  blocking_queue* queue_ = nullptr;
 
 protected:
   blocking_job() = default;

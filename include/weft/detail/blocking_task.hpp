@@ -67,7 +67,7 @@ public:
     this->add_ref();
   }
   ~blocking_task() override {
-    if (phase_.load(std::memory_order_relaxed) == queued) closure().~F();
+    if (phase_.load(std::memory_order_relaxed) == queued) destroy_closure();
   }
 
   // -- blocking_job (pool side) ------------------------------------------------------
@@ -79,7 +79,7 @@ public:
     } catch (...) {
       this->result_.template emplace<2>(std::current_exception());
     }
-    closure().~F();   // the captures go as soon as the closure returns
+    destroy_closure();   // the captures go as soon as the closure returns
   }
 
   void complete() noexcept override {
@@ -104,6 +104,13 @@ public:
   void poll() noexcept override {}   // never scheduled: run by the pool
 
   void abort() noexcept override {
+    // Still queued: leave the queue now, so that the queue (and its gauge)
+    // forgets the job at once rather than when a thread would reach it.
+    if (this->queue_ != nullptr && this->queue_->try_cancel(*this)) {
+      if (claim_unstarted()) this->finish();
+      this->release();   // the pool's reference: it never reaches the job now
+      return;
+    }
     if (claim_unstarted()) this->finish();
     else request_stop();
   }
@@ -115,8 +122,23 @@ private:
   bool claim_unstarted() noexcept {
     std::uint8_t expected = queued;
     if (!phase_.compare_exchange_strong(expected, done, std::memory_order_acq_rel)) return false;
-    closure().~F();
+    destroy_closure();
     return true;
+  }
+
+  /// Destroys the closure. A capture whose destructor throws would end the
+  /// process here (every caller is noexcept): what it throws becomes the
+  /// job's panic instead, unless the closure itself threw first.
+  void destroy_closure() noexcept {
+    if constexpr (std::is_nothrow_destructible_v<F>) {
+      closure().~F();
+    } else {
+      try {
+        closure().~F();
+      } catch (...) {
+        if (this->result_.index() != 2) this->result_.template emplace<2>(std::current_exception());
+      }
+    }
   }
 
   void invoke() {

@@ -83,14 +83,23 @@ public:
   /// number of receivers; 0 means none exists and the value was dropped.
   /// Once `capacity` newer values have been sent, the value is overwritten.
   /// Errors: what T's move constructor throws (then nothing is sent).
-  std::size_t send(T value) { return state_->send(value); }
+  std::size_t send(T value) { return checked().send(value); }
 
   /// A new receiver that sees the values sent from now on.
-  [[nodiscard]] receiver<T> subscribe() { return receiver<T>(state_); }
+  [[nodiscard]] receiver<T> subscribe() {
+    checked();
+    return receiver<T>(state_);
+  }
 
-  std::size_t num_receivers() const noexcept { return state_->num_receivers(); }
+  std::size_t num_receivers() const { return checked().num_receivers(); }
+  // Every member but the destructor and assignment: std::logic_error on a
+  // moved-from sender.
 
 private:
+  detail::broadcast_state<T>& checked() const {
+    if (!state_) throw std::logic_error("weft: broadcast::sender used after it was moved from");
+    return *state_;
+  }
   friend std::pair<sender<T>, receiver<T>> channel<T>(std::size_t);
   explicit sender(std::shared_ptr<detail::broadcast_state<T>> state) noexcept : state_(std::move(state)) {}
 
@@ -138,18 +147,33 @@ public:
   /// overwritten meanwhile, which is then reported as lagged).
   /// Errors: std::logic_error if awaited outside a weft task; what T's copy
   /// constructor throws (then the value stays unread).
-  [[nodiscard]] recv_op recv() noexcept { return recv_op(*this); }
+  [[nodiscard]] recv_op recv() {
+    checked();
+    return recv_op(*this);
+  }
 
   /// The next value if one is there, without waiting (recv_error::empty if not).
-  [[nodiscard]] std::expected<T, recv_error> try_recv() { return take(); }
+  [[nodiscard]] std::expected<T, recv_error> try_recv() {
+    checked();
+    return take();
+  }
 
   /// A new receiver that sees the values sent from now on.
-  [[nodiscard]] receiver resubscribe() const { return receiver(state_); }
+  [[nodiscard]] receiver resubscribe() const {
+    checked();
+    return receiver(state_);
+  }
 
   /// Values sent that this receiver has not read yet (at most capacity).
-  std::size_t size() const noexcept { return state_->num_unread(next_); }
+  std::size_t size() const { return checked().num_unread(next_); }
+  // Every member but the destructor and assignment: std::logic_error on a
+  // moved-from receiver.
 
 private:
+  detail::broadcast_state<T>& checked() const {
+    if (!state_) throw std::logic_error("weft: broadcast::receiver used after it was moved from");
+    return *state_;
+  }
   friend class sender<T>;
   friend std::pair<sender<T>, receiver<T>> channel<T>(std::size_t);
   explicit receiver(std::shared_ptr<detail::broadcast_state<T>> state) noexcept

@@ -82,11 +82,11 @@ public:
   /// granted to it passes on to the next waiting sender. Nothing leaks.
   /// Errors: std::logic_error if awaited outside a weft task; what T's move
   /// constructor or the queue's allocation throws (then nothing is sent).
-  [[nodiscard]] send_op send(T value) { return send_op(*state_, std::move(value)); }
+  [[nodiscard]] send_op send(T value) { return send_op(checked(), std::move(value)); }
 
   /// Queues `value` only if a slot is free now; moves from it only on success.
   [[nodiscard]] std::expected<void, try_send_error> try_send(T&& value) {
-    if (!state_->slots().try_acquire(1))
+    if (!checked().slots().try_acquire(1))
       return std::unexpected(state_->is_closed() ? try_send_error::closed : try_send_error::full);
     if (!state_->push(value)) return std::unexpected(try_send_error::closed);
     return {};
@@ -97,13 +97,19 @@ public:
   }
 
   /// Free slots now (a snapshot); max_capacity() when the queue is empty.
-  std::size_t capacity() const noexcept { return state_->slots().available(); }
-  std::size_t max_capacity() const noexcept { return state_->capacity(); }
+  std::size_t capacity() const { return checked().slots().available(); }
+  std::size_t max_capacity() const { return checked().capacity(); }
   /// True once the receiver is gone or closed.
-  bool is_closed() const noexcept { return state_->is_closed(); }
+  bool is_closed() const { return checked().is_closed(); }
+  // Every member but the destructor and assignment: std::logic_error on a
+  // moved-from sender.
 
 private:
   friend std::pair<sender<T>, receiver<T>> channel<T>(std::size_t);
+  detail::mpsc_state<T>& checked() const {
+    if (!state_) throw std::logic_error("weft: mpsc::sender used after it was moved from");
+    return *state_;
+  }
   explicit sender(std::shared_ptr<detail::mpsc_state<T>> state) noexcept : state_(std::move(state)) {}
 
   std::shared_ptr<detail::mpsc_state<T>> state_;
@@ -162,12 +168,18 @@ public:
   /// its runtime, never inline here). False if the receiver is gone or
   /// closed: then `value` is dropped.
   /// Errors: what T's move constructor or the queue's allocation throws.
-  bool send(T value) { return state_->push(value); }
+  bool send(T value) { return checked().push(value); }
 
   /// True once the receiver is gone or closed.
-  bool is_closed() const noexcept { return state_->is_closed(); }
+  bool is_closed() const { return checked().is_closed(); }
+  // Every member but the destructor and assignment: std::logic_error on a
+  // moved-from sender.
 
 private:
+  detail::mpsc_state<T>& checked() const {
+    if (!state_) throw std::logic_error("weft: mpsc::unbounded_sender used after it was moved from");
+    return *state_;
+  }
   friend std::pair<unbounded_sender<T>, receiver<T>> unbounded_channel<T>();
   explicit unbounded_sender(std::shared_ptr<detail::mpsc_state<T>> state) noexcept : state_(std::move(state)) {}
 
@@ -209,21 +221,27 @@ public:
   /// Cancellation: if the awaiting frame is destroyed (abort, timeout), no
   /// message is consumed: the one it was woken for stays first in the queue.
   /// Errors: std::logic_error if awaited outside a weft task.
-  [[nodiscard]] recv_op recv() noexcept { return recv_op(*state_); }
+  [[nodiscard]] recv_op recv() { return recv_op(checked()); }
 
   /// The next message if one is queued, without waiting.
   [[nodiscard]] std::expected<T, try_recv_error> try_recv() {
     bool is_done = false;
-    std::optional<T> value = state_->pop(is_done);
+    std::optional<T> value = checked().pop(is_done);
     if (value) return std::move(*value);
     return std::unexpected(is_done ? try_recv_error::disconnected : try_recv_error::empty);
   }
 
   /// Stops the channel: sends give false from now on (waiting senders wake
   /// with false); messages already queued can still be received.
-  void close() noexcept { state_->close(); }
+  void close() { checked().close(); }
+  // Every member but the destructor and assignment: std::logic_error on a
+  // moved-from receiver.
 
 private:
+  detail::mpsc_state<T>& checked() const {
+    if (!state_) throw std::logic_error("weft: mpsc::receiver used after it was moved from");
+    return *state_;
+  }
   friend std::pair<sender<T>, receiver<T>> channel<T>(std::size_t);
   friend std::pair<unbounded_sender<T>, receiver<T>> unbounded_channel<T>();
   explicit receiver(std::shared_ptr<detail::mpsc_state<T>> state) noexcept : state_(std::move(state)) {}
