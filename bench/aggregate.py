@@ -4,7 +4,7 @@
 
     aggregate.py DIR [bench ...]
 
-Only the named workloads are tabled (default: all of BENCHMARKS.md).
+Only the named workloads are tabled (default: all of bench/README.md's).
 DIR holds round<k>-<impl>.jsonl (stdout of one program for one round) and
 round<k>-<impl>.rc (its exit status). Prints a Markdown table to stdout (and
 writes it to DIR/table.md): per workload and field, the median across rounds
@@ -21,7 +21,7 @@ import statistics
 import sys
 
 IMPLS = ["weft", "tokio", "asio"]
-# BENCHMARKS.md's workloads and fields, in its order; True = higher is better.
+# bench/README.md's workloads and fields, in its order; True = higher is better.
 BENCHES = [
     ("blocking_throughput", [("ops_per_s", True)]),
     ("blocking_roundtrip", [("p50_us", False), ("p99_us", False), ("mean_us", False)]),

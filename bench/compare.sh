@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs weft-bench and the Tokio and Asio anchors (shared/anchors/) side by
+# Runs weft-bench and the Tokio and Asio reference programs (bench/peers/) side by
 # side, N rounds, and prints a Markdown table of the medians with the
 # weft/Tokio and weft/Asio ratios; draws the latency workloads with gnuplot.
 #
@@ -14,15 +14,15 @@
 # rounds.md, latency.dat, latency.gp and latency.png.
 #
 # Overrides: WEFT_BENCH (default build/release/bench/workloads/weft-bench),
-# TOKIO_RUN, ASIO_RUN (default ../shared/anchors/{tokio,asio}/run.sh).
+# TOKIO_RUN, ASIO_RUN (default bench/peers/{tokio,asio}/run.sh).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-anchors="${ANCHORS:-$(cd "$root/.." && pwd)/shared/anchors}"
+peers="${PEERS:-$here/peers}"
 weft_bench="${WEFT_BENCH:-$root/build/release/bench/workloads/weft-bench}"
-tokio_run="${TOKIO_RUN:-$anchors/tokio/run.sh}"
-asio_run="${ASIO_RUN:-$anchors/asio/run.sh}"
+tokio_run="${TOKIO_RUN:-$peers/tokio/run.sh}"
+asio_run="${ASIO_RUN:-$peers/asio/run.sh}"
 
 rounds=1
 out=""
