@@ -4,9 +4,11 @@
 
     aggregate.py DIR [bench ...]
 
-Only the named workloads are tabled (default: all of BENCHMARKS.md).
+Only the named workloads are tabled (default: all of bench/README.md's).
 DIR holds round<k>-<impl>.jsonl (stdout of one program for one round) and
-round<k>-<impl>.rc (its exit status). Prints a Markdown table to stdout (and
+round<k>-<impl>.rc (its exit status), and round<k>-<impl>.http.jsonl / .rc
+for the http_sqlite service (weft and tokio only; the name http_sqlite
+selects both of its workloads). Prints a Markdown table to stdout (and
 writes it to DIR/table.md): per workload and field, the median across rounds
 for weft, tokio and asio, and the weft/tokio and weft/asio ratios. Writes
 DIR/rounds.md (every round's value) and DIR/latency.dat (p50/p99 medians of
@@ -21,7 +23,7 @@ import statistics
 import sys
 
 IMPLS = ["weft", "tokio", "asio"]
-# BENCHMARKS.md's workloads and fields, in its order; True = higher is better.
+# bench/README.md's workloads and fields, in its order; True = higher is better.
 BENCHES = [
     ("blocking_throughput", [("ops_per_s", True)]),
     ("blocking_roundtrip", [("p50_us", False), ("p99_us", False), ("mean_us", False)]),
@@ -31,25 +33,32 @@ BENCHES = [
     ("echo_under_blocking_load", [("p50_us", False), ("p99_us", False)]),
     ("burst_reuse", [("wall_ms", False), ("threads_spawned", False)]),
     ("shutdown_bounded", [("wall_ms", False)]),
+    ("http_sqlite_user", [("rps", True), ("p50_us", False), ("p99_us", False), ("errors", False)]),
+    ("http_sqlite_ping_under_load", [("rps", True), ("p50_us", False), ("p99_us", False)]),
 ]
-LATENCY = ["blocking_roundtrip", "timer_idle", "timer_under_blocking_load", "echo_under_blocking_load"]
+LATENCY = ["blocking_roundtrip", "timer_idle", "timer_under_blocking_load", "echo_under_blocking_load",
+           "http_sqlite_user", "http_sqlite_ping_under_load"]
+# The service has no Asio implementation.
+HTTP_BENCHES = {"http_sqlite_user", "http_sqlite_ping_under_load"}
+HTTP_IMPLS = {"weft", "tokio"}
 
 
 def load(folder):
     """values[(bench, impl, field)] = [one value per round]; status[(impl, round)] = rc."""
     values, status, rounds, bad_lines = {}, {}, set(), 0
     for path in sorted(glob.glob(os.path.join(folder, "round*-*.jsonl"))):
-        m = re.match(r"round(\d+)-(\w+)\.jsonl$", os.path.basename(path))
+        m = re.match(r"round(\d+)-(\w+)(\.http)?\.jsonl$", os.path.basename(path))
         if not m:
             continue
         rnd, impl = int(m.group(1)), m.group(2)
+        part = impl + (" http_sqlite" if m.group(3) else "")
         rounds.add(rnd)
         rc_path = path[: -len(".jsonl")] + ".rc"
         try:
             with open(rc_path) as f:
-                status[(impl, rnd)] = int(f.read().strip() or 1)
+                status[(part, rnd)] = int(f.read().strip() or 1)
         except (OSError, ValueError):
-            status[(impl, rnd)] = None
+            status[(part, rnd)] = None
         with open(path, errors="replace") as f:
             for line in f:
                 line = line.strip()
@@ -86,6 +95,8 @@ def main():
     if len(sys.argv) < 2:
         sys.exit("usage: aggregate.py RESULTS_DIR [bench ...]")
     folder, wanted = sys.argv[1], set(sys.argv[2:])
+    if "http_sqlite" in wanted:
+        wanted = (wanted - {"http_sqlite"}) | HTTP_BENCHES
     unknown = wanted - {b for b, _ in BENCHES}
     if unknown:
         sys.exit(f"aggregate.py: unknown workload(s): {' '.join(sorted(unknown))}")
@@ -96,6 +107,8 @@ def main():
         return any(k[0] == bench and k[1] == impl for k in values)
 
     def cell(bench, impl, field):
+        if bench in HTTP_BENCHES and impl not in HTTP_IMPLS:
+            return None, "—"
         vs = values.get((bench, impl, field))
         if vs:
             return statistics.median(vs), fmt(statistics.median(vs))
@@ -129,7 +142,8 @@ def main():
         lines.append("")
         for impl, rnd, rc in failures:
             why = "did not record its exit status" if rc is None else f"exited with status {rc}"
-            lines.append(f"- {impl}, round {rnd}: {why} (see round{rnd}-{impl}.stderr)")
+            where = impl.replace(" http_sqlite", ".http")
+            lines.append(f"- {impl}, round {rnd}: {why} (see round{rnd}-{where}.stderr)")
         if bad_lines:
             lines.append(f"- {bad_lines} line(s) of output were not JSON workload objects and were ignored")
     table = "\n".join(lines) + "\n"
@@ -144,6 +158,8 @@ def main():
         for bench, fields in benches:
             for field, _ in fields:
                 for impl in IMPLS:
+                    if bench in HTTP_BENCHES and impl not in HTTP_IMPLS:
+                        continue
                     vs = values.get((bench, impl, field), [])
                     cols = [fmt(v) for v in vs] + ["—"] * (len(rounds) - len(vs))
                     f.write(f"| {bench} | {field} | {impl} | " + " | ".join(cols) + " |\n")

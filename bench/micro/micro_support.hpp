@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // Runs a Google Benchmark body as a task on a fresh weft runtime (2 workers,
-// BENCHMARKS.md's settings), so the timed loop itself runs on a worker.
+// bench/README.md's settings), so the timed loop itself runs on a worker.
 //
 // The loop runs on a worker thread, not on the thread Google Benchmark
 // started it from, and a task may move between workers: register every

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// weft's implementation of the workloads in shared/BENCHMARKS.md, written to
-// mirror the Tokio and Asio anchors in shared/anchors/ line for line: same N,
+// weft's implementation of the workloads in bench/README.md, written to
+// mirror the Tokio and Asio programs in bench/peers/ line for line: same N,
 // same settings (2 workers, 512 blocking threads, 10 s keep-alive, a fresh
 // runtime per workload), same JSON fields, nearest-rank percentiles.
 //
@@ -54,7 +54,7 @@ constexpr std::array<std::string_view, 8> bench_names = {
     "timer_under_blocking_load", "echo_under_blocking_load", "burst_reuse", "shutdown_bounded",
 };
 
-/// A fresh multi-thread runtime with BENCHMARKS.md's common settings.
+/// A fresh multi-thread runtime with bench/README.md's common settings.
 weft::runtime build_runtime() {
   return weft::runtime::builder::multi_thread()
       .worker_threads(workers)
@@ -65,7 +65,7 @@ weft::runtime build_runtime() {
 
 double us(clock_type::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
-/// Nearest-rank percentile of an ascending-sorted vector (as the anchors).
+/// Nearest-rank percentile of an ascending-sorted vector (as the reference programs in bench/peers).
 double pct(const std::vector<double>& sorted, double p) {
   const std::size_t n = sorted.size();
   auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
@@ -396,7 +396,7 @@ void shutdown_bounded() {
 int main(int argc, char** argv) {
   bool quick = false;
   std::vector<std::string> selected;
-  CLI::App app{"weft's implementation of shared/BENCHMARKS.md: one JSON line per workload on stdout"};
+  CLI::App app{"weft's implementation of bench/README.md's workloads: one JSON line per workload on stdout"};
   app.add_flag("--quick", quick, "divide each N by 10 (smoke run)");
   app.add_option("bench", selected, "workloads to run (default: all, in this order)")
       ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));

@@ -168,7 +168,7 @@ private:
   // Threads that may be starting at once (see "Why a supervisor thread").
   static constexpr std::size_t max_starting = 4;
   // Busy threads taking a job at least this often are not blocked (about
-  // the cost of a thread start, shared/research/limits.md).
+  // the cost of a thread start, bench/README.md, machine floors).
   static constexpr std::chrono::nanoseconds short_job = std::chrono::microseconds(50);
 
   // pool.cpp: queue and thread starts.

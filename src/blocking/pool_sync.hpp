@@ -6,7 +6,7 @@
 //
 // Why not std::mutex: glibc's default mutex parks a contended locker at once,
 // and on this VM waking a parked thread on the other vCPU costs ~21 µs
-// (shared/research/limits.md) while the pool's critical sections last tens of
+// (bench/README.md, machine floors) while the pool's critical sections last tens of
 // nanoseconds. Why not std::atomic::wait: the keep-alive and supervisor waits
 // need a deadline, which atomic::wait does not have.
 

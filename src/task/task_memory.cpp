@@ -5,7 +5,7 @@
 // Why not malloc: a spawned task is allocated by the worker that spawns it
 // and usually freed by the other one, which polled it to completion. glibc
 // frees such a block under the owning arena's lock, ~290 ns against ~10 ns
-// for a local pair (shared/research/limits.md §4), and a flood of spawns
+// for a local pair (bench/README.md, machine floors), and a flood of spawns
 // keeps too many blocks alive for its per-thread cache (7 per size) to
 // help. In spawn_throughput malloc and free were 29% of the time.
 //
