@@ -10,6 +10,7 @@
 
 #include <weft/detail/awaitable.hpp>
 #include <weft/detail/deadline.hpp>
+#include <weft/detail/inline_task.hpp>
 #include <weft/detail/task_header.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/spawn.hpp>
@@ -46,6 +47,9 @@ namespace detail {
 /// first. True if the deadline came first and `joined` was not complete.
 [[nodiscard]] task<bool> wait_until_or_complete(task_header& joined, std::chrono::steady_clock::time_point deadline);
 
+/// Suspends until `op` is woken (it needs polling) or until `deadline`.
+[[nodiscard]] task<void> wait_woken_or_deadline(inline_task_base& op, std::chrono::steady_clock::time_point deadline);
+
 template <awaitable A>
 task<await_result_t<A>> as_task(A op) {
   co_return co_await std::move(op);
@@ -56,10 +60,13 @@ task<await_result_t<A>> as_task(A op) {
 /// Runs `op` with a time limit: its result, or `weft::elapsed` if `duration`
 /// passes first.
 ///
-/// The operation always starts (as a task of its own). If it has finished
-/// by the deadline, its result wins over the deadline. Otherwise it is
-/// cancelled and released — its frame destroyed, its timers and I/O
-/// registrations removed — before timeout returns.
+/// The operation always starts. If it has finished by the deadline, its
+/// result wins over the deadline. Otherwise it is cancelled and released —
+/// its frame destroyed, its timers and I/O registrations removed — before
+/// timeout returns. It is not spawned: the awaiting task polls it, on its
+/// own worker, whenever it is woken (an operation that yields lets the
+/// other tasks run first), and the deadline's timer is armed only while
+/// the operation waits.
 ///
 /// Resumes on: a worker of the current runtime.
 /// Errors: rethrows what `op` throws.
@@ -71,19 +78,28 @@ template <awaitable A>
 task<std::expected<await_result_t<A>, elapsed>> timeout(std::chrono::nanoseconds duration, A op) {
   using R = await_result_t<A>;
   const auto deadline = detail::deadline_after(duration);
-  join_handle<R> inner = spawn(detail::as_task(std::move(op)));
-  if (co_await detail::wait_until_or_complete(*inner.state(), deadline)) {
-    // The operation always starts: a task aborted before its first poll
-    // never runs, so let it reach its first suspension (or finish) first.
-    co_await yield_now();
-    inner.abort();
+  detail::inline_task_ref<R> inner(detail::as_task(std::move(op)));
+  for (;;) {
+    if (inner->take_woken()) {
+      inner->poll();   // the first time: the operation starts, deadline or not
+      if (inner->is_done()) {
+        if constexpr (std::is_void_v<R>) {
+          inner->take();   // rethrows what the operation threw
+          co_return std::expected<void, elapsed>{};
+        } else {
+          co_return inner->take();
+        }
+      }
+      // Woken while it ran (it yielded): let the other tasks run first.
+      if (inner->is_woken()) {
+        co_await yield_now();
+        continue;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    co_await detail::wait_woken_or_deadline(*inner, deadline);
   }
-  std::expected<R, join_error> result = co_await inner.join();
-  if (result) {
-    if constexpr (std::is_void_v<R>) co_return std::expected<void, elapsed>{};
-    else co_return std::move(*result);
-  }
-  if (result.error().is_panic()) std::rethrow_exception(result.error().panic_payload());
+  inner.reset();   // cancelled and released before timeout returns
   co_return std::unexpected(elapsed{});
 }
 

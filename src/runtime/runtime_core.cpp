@@ -14,6 +14,8 @@
 //      stop-aware ones, and waits for them until the deadline.
 #include "runtime/runtime_core.hpp"
 
+#include "task/task_memory.hpp"
+
 #include <sys/prctl.h>
 #include <thread>
 
@@ -86,8 +88,11 @@ void runtime_core::start() {
 shutdown_report runtime_core::shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
   if (shut_down_.exchange(true)) return {};
   scheduler_.shutdown();
-  if (!pool_) return {};
-  return shutdown_report{pool_->shutdown(deadline)};
+  const shutdown_report report{pool_ ? pool_->shutdown(deadline) : 0};
+  // The workers have exited (returning what they cached) and every task is
+  // gone: return what their late frees left, here and in exited threads' heaps.
+  release_task_memory();
+  return report;
 }
 
 runtime_metrics runtime_core::metrics() const noexcept {

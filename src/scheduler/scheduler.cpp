@@ -49,6 +49,7 @@
 //      in owned_, and the queues no longer accept anything from here.
 #include "scheduler/scheduler.hpp"
 
+#include "task/task_memory.hpp"
 #include "util/cpu_relax.hpp"
 #include "util/os_thread.hpp"
 
@@ -300,6 +301,8 @@ void scheduler::maintenance(worker&) noexcept {
 }
 
 void scheduler::sleep(worker& w) noexcept {
+  // Nothing to do: give back the task memory a burst left cached here.
+  trim_task_memory();
   {
     std::lock_guard lock(sleepers_mutex_);
     sleepers_.push_back(&w);

@@ -11,10 +11,11 @@
 //
 // Shape (mimalloc's idea, much reduced):
 // - Each thread that allocates gets a heap on its first allocation. A heap
-//   carves its blocks out of 1 MiB regions aligned to their size; a region's
-//   first bytes name its heap, so a block's owner is its address rounded
-//   down. Sizes are rounded up to 16 bytes; each size up to 1 KiB has its
-//   own lists, and larger blocks go to operator new.
+//   carves its blocks out of 1 MiB regions aligned to their size, each
+//   region serving one size; a region's first bytes name its heap, so a
+//   block's owner is its address rounded down. Sizes are rounded up to 16
+//   bytes; each size up to 1 KiB has its own lists and regions, and larger
+//   blocks go to operator new.
 // - A block freed on its owner's thread goes on the owner's free list for
 //   its size: no atomics.
 // - A block freed on another thread is pushed onto its owner's remote stack
@@ -29,19 +30,36 @@
 //   next thread that needs a heap adopts it. Heaps are never destroyed
 //   (blocks freed elsewhere may still arrive), so there are never more than
 //   the most threads that allocated at once.
-// - Freed memory is kept for reuse, never returned to the OS: the pool holds
-//   its peak.
+// - Giving memory back (it used to be kept forever: a burst of 200,000
+//   tasks left hundreds of MB resident after the runtime was gone). A trim
+//   of one size takes the remote stack, walks the free list, and unmaps
+//   every region whose blocks are all free; the size's current region, if
+//   all free, starts over and keeps 64 KiB resident. So what a thread
+//   caches beyond its live blocks is bounded by the regions those blocks
+//   pin (fragmentation, as in any region allocator). Trims run
+//   - on a local free, every 256 KiB of frees of that size (at least as
+//     many frees as the last trim kept blocks: the walk stays amortized
+//     O(1) a free, and the hot paths only count);
+//   - when a worker is about to sleep (trim_task_memory, from the
+//     scheduler): a burst's memory goes once the burst is over;
+//   - when a thread exits, and when a runtime has shut down
+//     (release_task_memory: the heaps of exited threads too).
 // Under AddressSanitizer the pools are off (plain operator new/delete), so
 // that ASan still sees a use of a destroyed frame.
 //
 // THREAD SAFETY:
-// - Owner thread: everything in its heap but the remote stacks.
+// - Owner thread: everything in its heap but the remote stacks, and the
+//   headers of its regions (trims).
 // - Any thread: pushes onto a remote stack (compare-exchange, release); the
 //   owner takes a stack with one exchange (acquire).
-// - The abandoned-heap list: under its mutex.
+// - The abandoned-heap list, and the heaps on it (release_task_memory
+//   trims them): under its mutex.
+#include "task/task_memory.hpp"
+
 #include <weft/task.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -56,6 +74,8 @@ namespace weft::detail {
 
 void* allocate_task_memory(std::size_t size) { return ::operator new(size); }
 void free_task_memory(void* block, std::size_t size) noexcept { ::operator delete(block, size); }
+void trim_task_memory() noexcept {}
+void release_task_memory() noexcept {}
 
 #else
 
@@ -66,17 +86,42 @@ constexpr std::size_t max_pooled = 1024;
 constexpr std::size_t num_sizes = max_pooled / granule + 1;   // index = size in granules
 constexpr std::size_t region_size = std::size_t{1} << 20;
 constexpr std::size_t region_header_size = 64;
+/// Local frees of one size between two trims: a trim walks the free list,
+/// so it is paid for by at least this many frees (and by more when most of
+/// the list is pinned, see trim()).
+constexpr std::size_t trim_interval_bytes = std::size_t{256} << 10;
+/// A fully free current region keeps this much of its memory resident (the
+/// rest goes back to the OS), so that a worker that goes idle between two
+/// tasks does not pay a system call and page faults for every one.
+constexpr std::size_t resident_after_trim = std::size_t{64} << 10;
 
 /// A free block on its owner's free list: the next one of the same size.
 struct free_block {
   free_block* next;
 };
 
-struct heap {
-  free_block* free[num_sizes] = {};
-  char* bump = nullptr;   // the unused end of the newest region
+struct heap;
+
+/// The first bytes of every region. Each region serves one size, so that it
+/// can go back to the OS once every block carved from it is free again.
+struct region_header {
+  heap* owner;
+  std::uint32_t free_seen = 0;    // trim()'s count of its free blocks; 0 between trims
+  region_header* next_released = nullptr;   // trim()'s list of regions to unmap
+};
+
+/// What a heap keeps for one size.
+struct size_class {
+  free_block* free = nullptr;
+  char* bump = nullptr;   // the unused end of the size's newest region
   char* bump_end = nullptr;
-  std::size_t regions = 0;
+  std::size_t frees_since_trim = 0;   // local frees: when to trim next
+  std::size_t trim_at = 0;            // set by the first allocation
+  std::uint32_t regions_mapped = 0;   // ever: a size that needs a second region is busy
+};
+
+struct heap {
+  size_class sizes[num_sizes];
   /// Blocks freed on other threads, one stack per size. One cache line
   /// each: the owner glances at the stack of one size while other threads
   /// push onto another's.
@@ -84,10 +129,6 @@ struct heap {
     std::atomic<free_block*> head{nullptr};
   };
   remote_stack remote[num_sizes];
-};
-
-struct region_header {
-  heap* owner;
 };
 
 struct abandoned_heaps {
@@ -104,6 +145,8 @@ abandoned_heaps& abandoned() {
 
 thread_local heap* tls_heap = nullptr;
 thread_local bool tls_heap_gone = false;   // this thread's heap was abandoned at its exit
+
+void trim_heap(heap& h) noexcept;
 
 heap* adopt_heap() {
   abandoned_heaps& list = abandoned();
@@ -134,7 +177,10 @@ struct heap_owner {
     heap* h = tls_heap;
     tls_heap = nullptr;
     tls_heap_gone = true;
-    if (h) abandon_heap(h);
+    if (h) {
+      trim_heap(*h);   // a thread's exit returns what it cached
+      abandon_heap(h);
+    }
   }
 };
 
@@ -146,13 +192,17 @@ heap& this_thread_heap() {
   return *tls_heap;
 }
 
-heap* owner_of(const void* block) noexcept {
-  const auto base = reinterpret_cast<std::uintptr_t>(block) & ~(region_size - 1);
-  return reinterpret_cast<const region_header*>(base)->owner;
+region_header* region_of(const void* block) noexcept {
+  return reinterpret_cast<region_header*>(reinterpret_cast<std::uintptr_t>(block) & ~(region_size - 1));
 }
 
-/// Maps a fresh region for `h` and makes it the bump area.
-void new_region(heap& h) {
+heap* owner_of(const void* block) noexcept { return region_of(block)->owner; }
+
+char* region_start(region_header* r) noexcept { return reinterpret_cast<char*>(r) + region_header_size; }
+
+/// Maps a fresh region of blocks of `granules` for `h`: the size's bump area.
+void new_region(heap& h, std::size_t granules) {
+  size_class& sc = h.sizes[granules];
   void* raw = ::mmap(nullptr, 2 * region_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<std::uintptr_t>(raw);
@@ -161,15 +211,95 @@ void new_region(heap& h) {
   if (const auto tail = start + 2 * region_size - (aligned + region_size); tail != 0)
     ::munmap(reinterpret_cast<void*>(aligned + region_size), tail);
   char* region = reinterpret_cast<char*>(aligned);
-  // A heap that needs a second region is a busy spawner: fault the region
+  // A size that needs a second region is a busy spawner's: fault the region
   // in with one call rather than 256 page faults (about a quarter cheaper
   // here). The first region is left to fault page by page, so that a thread
   // that allocates one frame does not pay for a mebibyte. Failure (an old
   // kernel) only loses the head start.
-  if (h.regions++ != 0) ::madvise(region, region_size, MADV_POPULATE_WRITE);
+  if (sc.regions_mapped++ != 0) ::madvise(region, region_size, MADV_POPULATE_WRITE);
   ::new (region) region_header{&h};
-  h.bump = region + region_header_size;
-  h.bump_end = region + region_size;
+  sc.bump = region + region_header_size;
+  sc.bump_end = region + region_size;
+}
+
+/// How many blocks have been carved from `r` (all of them unless it is the
+/// size's bump region).
+std::size_t carved_from(const size_class& sc, region_header* r, std::size_t bytes) noexcept {
+  const bool is_current = sc.bump != nullptr && region_of(sc.bump - 1) == r;
+  const char* end = is_current ? sc.bump : reinterpret_cast<char*>(r) + region_size;
+  return static_cast<std::size_t>(end - region_start(r)) / bytes;
+}
+
+/// Returns to the OS every region of this size whose blocks are all free
+/// (on the free list or the remote stack); the size's current region, if
+/// all free, starts over and keeps only resident_after_trim of its memory.
+/// O(blocks cached). Only the heap's owner (or, for an abandoned heap, the
+/// holder of the abandoned list's lock) calls it.
+void trim(heap& h, std::size_t granules) noexcept {
+  size_class& sc = h.sizes[granules];
+  const std::size_t bytes = granules * granule;
+  // acquire: pairs with the release in free_task_memory (the blocks, and
+  // whatever their last users wrote, are ours).
+  free_block* remote = h.remote[granules].head.exchange(nullptr, std::memory_order_acquire);
+  if (remote != nullptr) {
+    free_block* last = remote;
+    while (last->next != nullptr) last = last->next;
+    last->next = sc.free;
+    sc.free = remote;
+  }
+  for (free_block* b = sc.free; b != nullptr; b = b->next) ++region_of(b)->free_seen;
+
+  region_header* released = nullptr;
+  region_header* current = sc.bump != nullptr ? region_of(sc.bump - 1) : nullptr;
+  bool reset_current = false;
+  constexpr std::uint32_t gone = UINT32_MAX;   // free_seen of a region being released
+  std::size_t kept = 0;
+  free_block** link = &sc.free;
+  for (free_block* b = sc.free; b != nullptr;) {
+    free_block* next = b->next;
+    region_header* r = region_of(b);
+    if (r->free_seen != 0 && r->free_seen != gone && r->free_seen == carved_from(sc, r, bytes)) {
+      r->free_seen = gone;   // decided: every block of r is free
+      if (r == current) reset_current = true;
+      else {
+        r->next_released = released;
+        released = r;
+      }
+    }
+    if (r->free_seen == gone) {
+      *link = next;   // dropped: its region goes
+    } else {
+      r->free_seen = 0;   // decided: kept (later blocks of r see 0, not its count)
+      link = &b->next;
+      ++kept;
+    }
+    b = next;
+  }
+  *link = nullptr;
+  if (reset_current) {
+    current->free_seen = 0;
+    char* first = region_start(current);
+    const std::size_t used = static_cast<std::size_t>(sc.bump - first);
+    if (used > resident_after_trim) ::madvise(first + resident_after_trim, used - resident_after_trim, MADV_DONTNEED);
+    sc.bump = first;
+  }
+  while (released != nullptr) {
+    region_header* r = released;
+    released = r->next_released;
+    ::munmap(r, region_size);
+  }
+  sc.frees_since_trim = 0;
+  // A list pinned by live blocks is walked again only after as many frees.
+  sc.trim_at = std::max(trim_interval_bytes / bytes, kept);
+}
+
+/// Trims every size that saw frees (local or remote) since its last trim.
+void trim_heap(heap& h) noexcept {
+  for (std::size_t g = 1; g < num_sizes; ++g) {
+    // relaxed: a hint; trim() takes the stack with an acquire exchange.
+    if (h.sizes[g].frees_since_trim != 0 || h.remote[g].head.load(std::memory_order_relaxed) != nullptr)
+      trim(h, g);
+  }
 }
 
 /// Starts moving the cache line at `p` here, owned, ready to be written: a
@@ -189,9 +319,9 @@ std::size_t granules_of(std::size_t size) noexcept { return std::max<std::size_t
 
 /// A block from the local free list for its size, or null.
 free_block* pop_free(heap& h, std::size_t granules) noexcept {
-  free_block* b = h.free[granules];
+  free_block* b = h.sizes[granules].free;
   if (b) {
-    h.free[granules] = b->next;
+    h.sizes[granules].free = b->next;
     // The block after it was most likely freed on another core: start
     // fetching it now rather than when the next allocation needs it.
     prefetch_for_write(b->next);
@@ -201,20 +331,22 @@ free_block* pop_free(heap& h, std::size_t granules) noexcept {
 
 /// The free list is empty: take what other threads freed, else carve.
 void* allocate_slow(heap& h, std::size_t granules) {
+  size_class& sc = h.sizes[granules];
   // relaxed: a hint, checked before paying for the exchange.
   if (h.remote[granules].head.load(std::memory_order_relaxed) != nullptr) {
     // acquire: pairs with the release in free_task_memory, so the blocks
     // (and whatever their last users wrote) are ours before we reuse them.
-    h.free[granules] = h.remote[granules].head.exchange(nullptr, std::memory_order_acquire);
+    sc.free = h.remote[granules].head.exchange(nullptr, std::memory_order_acquire);
     if (free_block* b = pop_free(h, granules)) return b;
   }
   const std::size_t bytes = granules * granule;
-  if (static_cast<std::size_t>(h.bump_end - h.bump) < bytes) new_region(h);
-  void* block = h.bump;
-  h.bump += bytes;
+  if (static_cast<std::size_t>(sc.bump_end - sc.bump) < bytes) new_region(h, granules);
+  if (sc.trim_at == 0) sc.trim_at = trim_interval_bytes / bytes;
+  void* block = sc.bump;
+  sc.bump += bytes;
   // Fresh memory comes from DRAM: ask for what the next few blocks will
   // need now, so that writing them does not wait.
-  prefetch_for_write(h.bump + 512);
+  prefetch_for_write(sc.bump + 512);
   return block;
 }
 
@@ -250,15 +382,31 @@ void free_task_memory(void* block, std::size_t size) noexcept {
   const std::size_t granules = granules_of(size);
   heap* owner = owner_of(block);
   if (owner == tls_heap) {
-    owner->free[granules] = ::new (block) free_block{owner->free[granules]};
+    size_class& sc = owner->sizes[granules];
+    sc.free = ::new (block) free_block{sc.free};
+    if (++sc.frees_since_trim > sc.trim_at) trim(*owner, granules);
     return;
   }
-  // release: pairs with the acquire in allocate_slow (the owner reuses the
-  // block only after our writes to it are done).
+  // release: pairs with the acquire in allocate_slow and trim (the owner
+  // reuses the block only after our writes to it are done).
   std::atomic<free_block*>& head = owner->remote[granules].head;
   auto* b = ::new (block) free_block{head.load(std::memory_order_relaxed)};
   while (!head.compare_exchange_weak(b->next, b, std::memory_order_release, std::memory_order_relaxed)) {
   }
+}
+
+void trim_task_memory() noexcept {
+  if (heap* h = tls_heap) trim_heap(*h);
+}
+
+void release_task_memory() noexcept {
+  trim_task_memory();
+  // Threads that exited trimmed their heaps then; blocks freed into them
+  // since are on their remote stacks. Nobody owns these heaps: holding the
+  // list's lock is owning them.
+  abandoned_heaps& list = abandoned();
+  std::lock_guard lock(list.mutex);
+  for (heap* h : list.heaps) trim_heap(*h);
 }
 
 #endif

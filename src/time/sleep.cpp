@@ -100,6 +100,26 @@ task<bool> wait_until_or_complete(task_header& joined, std::chrono::steady_clock
   co_return !joined.is_complete();
 }
 
+task<void> wait_woken_or_deadline(inline_task_base& op, std::chrono::steady_clock::time_point deadline) {
+  struct either {
+    inline_task_base& op;
+    timer_wait timer;
+    bool await_ready() const noexcept { return op.is_woken() || timer.await_ready(); }
+    bool await_suspend(std::coroutine_handle<> self) {
+      waker w = current_task().prepare_suspend(self);
+      if (!op.set_parent(w)) return false;   // woken meanwhile
+      timer.arm(std::move(w));
+      return true;
+    }
+    void await_resume() noexcept {
+      timer.disarm();
+      op.clear_parent();
+    }
+  };
+  either wait{op, timer_wait(current_timers(), to_ns(deadline))};
+  co_await wait;
+}
+
 }  // namespace detail
 
 task<void> sleep_until(std::chrono::steady_clock::time_point deadline) {
