@@ -7,6 +7,7 @@
 #include <weft/spawn.hpp>
 #include <weft/time.hpp>
 
+#include "weft_os_helpers.hpp"
 #include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
@@ -86,6 +87,7 @@ TEST(Signal, PendingDeliveriesCoalesceIntoOneRecv) {
 
 TEST(Signal, EveryListenerGetsEveryDeliveryAcrossRuntimes) {
   foreign_disposition guard(SIGUSR2);
+  weft::test::signal_sink sink({SIGUSR2});
   auto rt1 = multi();
   auto rt2 = weft::test::single();
   auto a = signal_listener::on(SIGUSR2);
@@ -101,6 +103,7 @@ TEST(Signal, EveryListenerGetsEveryDeliveryAcrossRuntimes) {
 
 TEST(Signal, WaitingTasksAreWokenBySignalsFromAnotherThread) {
   foreign_disposition guard(SIGUSR1);
+  weft::test::signal_sink sink({SIGUSR1});   // delivered on a thread that is not the runtime's
   auto rt = multi();
   auto body = []() -> task<int> {
     std::vector<weft::join_handle<bool>> waiting;
