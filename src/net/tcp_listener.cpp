@@ -17,8 +17,9 @@ tcp_listener tcp_listener::bind(const endpoint& local) {
   sockaddr_storage ss;
   const socklen_t len = detail::to_sockaddr(local, ss);
   if (::bind(io.fd(), reinterpret_cast<const sockaddr*>(&ss), len) != 0)
-    detail::throw_errno("weft::net::tcp_listener::bind");
-  if (::listen(io.fd(), SOMAXCONN) != 0) detail::throw_errno("weft::net::tcp_listener::bind: listen");
+    detail::throw_io_error(errno, "weft::net::tcp_listener::bind", local.to_string());
+  if (::listen(io.fd(), SOMAXCONN) != 0)
+    detail::throw_io_error(errno, "weft::net::tcp_listener::bind: listen", local.to_string());
   return tcp_listener(std::move(io));
 }
 

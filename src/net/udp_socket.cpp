@@ -14,7 +14,7 @@ udp_socket udp_socket::bind(const endpoint& local) {
   sockaddr_storage ss;
   const socklen_t len = detail::to_sockaddr(local, ss);
   if (::bind(io.fd(), reinterpret_cast<const sockaddr*>(&ss), len) != 0)
-    detail::throw_errno("weft::net::udp_socket::bind");
+    detail::throw_io_error(errno, "weft::net::udp_socket::bind", local.to_string());
   return udp_socket(std::move(io));
 }
 

@@ -63,6 +63,7 @@ TEST(OsStress, EveryListenerSeesEveryDeliveryAcrossRuntimes) {
   struct sigaction saved {};
   ::sigaction(SIGUSR2, &ignore_after, &saved);
 
+  weft::test::signal_sink sink({SIGUSR2});
   constexpr int per_runtime = 6;
   std::vector<std::atomic<std::uint64_t>> seen(2 * per_runtime);
   {

@@ -2,14 +2,20 @@
 #pragma once
 // OS-level helpers for the signal, process and Unix-socket tests: descriptor
 // limits, temporary directories, counting threads and zombie children.
+#include <atomic>
+#include <csignal>
 #include <cstddef>
 #include <filesystem>
+#include <initializer_list>
+#include <thread>
 #include <fstream>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -71,6 +77,44 @@ private:
   rlimit saved_{};
   std::vector<int> held_;
   bool restored_ = false;
+};
+
+/// Routes process-directed deliveries of `signals` (kill(getpid()), SIGCHLD)
+/// to one helper thread for the scope: they are blocked in the calling
+/// thread, and so in every thread it starts meanwhile (runtimes included,
+/// which inherit the mask), and unblocked only in the helper, which sleeps
+/// in short usleep()s.
+///
+/// Why: ThreadSanitizer (GCC 12's) runs a signal handler only when the
+/// receiving thread enters an intercepted libc function; a worker parked in
+/// epoll_pwait2 (not intercepted) or a thread blocked on a futex would hold
+/// the delivery indefinitely. A normal build runs the handler at once on
+/// whichever thread the kernel picks, and needs none of this. Do not raise()
+/// these signals on the calling thread in the scope: they would stay blocked.
+class signal_sink {
+public:
+  explicit signal_sink(std::initializer_list<int> signals) {
+    sigemptyset(&set_);
+    for (const int s : signals) sigaddset(&set_, s);
+    ::pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+    thread_ = std::thread([this] {
+      ::pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+      while (!stop_.load()) ::usleep(500);
+    });
+  }
+  signal_sink(const signal_sink&) = delete;
+  signal_sink& operator=(const signal_sink&) = delete;
+  ~signal_sink() {
+    stop_.store(true);
+    thread_.join();
+    ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+
+private:
+  sigset_t set_{};
+  sigset_t previous_{};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 /// Threads of this process (entries of /proc/self/task).

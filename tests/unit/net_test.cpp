@@ -543,6 +543,39 @@ TEST(Net, BindToAPortInUseThrowsAddressInUse) {
   EXPECT_EQ(rt.block_on(body()), std::errc::address_in_use);
 }
 
+TEST(Net, BindAndConnectErrorsNameTheEndpoint) {
+  auto rt = multi();
+  auto body = []() -> task<void> {
+    auto first = tcp_listener::bind(endpoint::parse("127.0.0.1:0"));
+    const std::string taken = first.local_endpoint().to_string();
+    try {
+      (void)tcp_listener::bind(first.local_endpoint());
+      ADD_FAILURE();
+    } catch (const std::system_error& e) {
+      EXPECT_NE(std::string(e.what()).find(taken), std::string::npos) << e.what();
+    }
+    try {
+      (void)udp_socket::bind(endpoint::parse("203.0.113.1:0"));   // not an address of this host
+      ADD_FAILURE();
+    } catch (const std::system_error& e) {
+      EXPECT_NE(std::string(e.what()).find("203.0.113.1:0"), std::string::npos) << e.what();
+    }
+    std::uint16_t closed = 0;
+    {
+      auto probe = tcp_listener::bind(endpoint::parse("127.0.0.1:0"));
+      closed = probe.local_endpoint().port();
+    }
+    try {
+      (void)co_await tcp_stream::connect(endpoint::v4({127, 0, 0, 1}, closed));
+      ADD_FAILURE();
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::connection_refused);
+      EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(closed)), std::string::npos) << e.what();
+    }
+  };
+  rt.block_on(body());
+}
+
 TEST(Net, ASocketMayOutliveItsRuntimeObject) {
   std::unique_ptr<tcp_listener> kept;
   {

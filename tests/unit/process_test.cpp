@@ -240,6 +240,7 @@ TEST(Process, SpawnUnderFdExhaustionFailsCleanlyAndRecovers) {
 
 TEST(Process, SigchldFallbackWaitsKillsAndReaps) {
   sigchld_fallback fallback;
+  weft::test::signal_sink sink({SIGCHLD});
   auto rt = multi();
   auto body = []() -> task<void> {
     EXPECT_EQ((co_await sh("exit 7").status()).code, 7);
