@@ -602,8 +602,10 @@ weft::task<void> serve_connection(weft::net::tcp_stream stream, connection_regis
       const char* data = reinterpret_cast<const char*>(input.data());
       std::size_t offset = 0;
       while (offset < n) {
-        offset += http_parser_execute(&parser, &parser_settings, data + offset, n - offset);
-        const auto error = static_cast<http_errno>(parser.http_errno);
+        const std::size_t parsed = http_parser_execute(&parser, &parser_settings, data + offset, n - offset);
+        offset += parsed;
+        auto error = static_cast<http_errno>(parser.http_errno);
+        if (error == HPE_OK && parsed == 0) error = HPE_UNKNOWN;   // no progress (e.g. after an upgrade)
         if (error == HPE_PAUSED && request.complete) {
           http_parser_pause(&parser, 0);
           request.complete = false;
@@ -749,6 +751,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: %s\n", e.what());
       status = 1;
     }
+    const weft::runtime_metrics m = rt.metrics();
+    std::fprintf(stderr, "blocking threads: %zu alive, %llu started; %llu blocking jobs\n", m.blocking_threads,
+                 static_cast<unsigned long long>(m.blocking_threads_started),
+                 static_cast<unsigned long long>(m.spawned_blocking_tasks));
     // Do not wait for a query still running on the blocking pool.
     rt.shutdown_timeout(blocking_grace);
     return status;
