@@ -16,3 +16,4 @@
 #include <weft/task.hpp>
 #include <weft/time.hpp>
 #include <weft/version.hpp>
+#include <weft/combinators.hpp>
