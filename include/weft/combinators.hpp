@@ -103,6 +103,13 @@ template <awaitable... A>
   co_return set.template take_variant<std::variant<detail::op_result_t<A>...>>(winner);
 }
 
+/// when_any() with no operation would never complete: a compile error.
+template <class... A>
+  requires(sizeof...(A) == 0)
+void when_any(A...) {
+  static_assert(sizeof...(A) > 0, "weft::when_any needs at least one operation: with none it could never complete");
+}
+
 namespace detail {
 class cancellation_state;
 class tracker_state;

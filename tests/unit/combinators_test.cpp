@@ -237,7 +237,7 @@ TEST(WhenAny, RecvVersusSleepNeverLosesAMessage) {
   // A sender on another task sends n messages at its own pace; the receiver
   // races each recv against a very short sleep. Every message must arrive
   // exactly once (the stress version does 100,000).
-  constexpr int n = 5000;
+  constexpr int n = 2000;
   auto rt = multi(2);
   auto body = []() -> task<std::pair<long, int>> {
     auto [tx, rx] = weft::mpsc::channel<int>(16);
