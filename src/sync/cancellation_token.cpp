@@ -23,6 +23,7 @@ public:
   void cancel() noexcept {
     std::vector<std::weak_ptr<cancellation_state>> children;
     std::unique_lock lock(mutex_);
+    // relaxed: written only under mutex_, which we hold.
     if (cancelled_.load(std::memory_order_relaxed)) return;
     // release: pairs with is_cancelled()'s acquire.
     cancelled_.store(true, std::memory_order_release);
@@ -37,7 +38,7 @@ public:
     auto child = std::make_shared<cancellation_state>();
     {
       std::lock_guard lock(mutex_);
-      if (!cancelled_.load(std::memory_order_relaxed)) {
+      if (!cancelled_.load(std::memory_order_relaxed)) {   // relaxed: under mutex_
         std::erase_if(children_, [](const auto& weak) { return weak.expired(); });
         children_.push_back(child);
         return child;
@@ -48,6 +49,7 @@ public:
   }
 
   task<void> wait() {
+    // relaxed: called under mutex_ (one_way_awaiter), which orders it with cancel().
     auto done = [this] { return cancelled_.load(std::memory_order_relaxed); };
     co_await one_way_awaiter<decltype(done)>(mutex_, waiters_, done);
   }

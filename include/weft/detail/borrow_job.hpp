@@ -99,6 +99,8 @@ public:
     if (claim_unstarted()) end_and_wake();   // never runs
     else request_stop();
   }
+  // relaxed: taken while a reference is held (under the registry's mutex);
+  // release()'s acq_rel orders the drop.
   void add_borrow_ref() noexcept override { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release_borrow_ref() noexcept override { release(); }
 

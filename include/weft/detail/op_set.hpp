@@ -127,7 +127,8 @@ public:
       }
       c.release_frame();
     }
-    group_->take_ready();
+    // The ready bits stay: a borrowed operation woken since its check must
+    // still wake the wait() that follows.
     return borrowed;
   }
 
