@@ -131,6 +131,24 @@ TEST(WhenAny, OnATieTheEarlierArgumentWins) {
   rt.block_on(body());
 }
 
+TEST(WhenAny, ALoserThatWasReadyTooConsumesNothing) {
+  // Both are ready at the first step; the sleep is the earlier argument and
+  // wins, so the recv is released unstepped and the message stays queued.
+  auto rt = single();
+  auto body = []() -> task<void> {
+    auto [tx, rx] = weft::mpsc::channel<int>(4);
+    co_await tx.send(1);
+    auto r = co_await weft::when_any(weft::sleep(0ns), rx.recv());
+    EXPECT_EQ(r.index(), 0u);
+    auto left = rx.try_recv();
+    EXPECT_TRUE(left.has_value());
+    if (left) {
+      EXPECT_EQ(*left, 1);
+    }
+  };
+  rt.block_on(body());
+}
+
 TEST(WhenAny, VoidOperationGivesMonostate) {
   auto rt = multi();
   auto body = []() -> task<void> {
