@@ -19,6 +19,8 @@ namespace detail {
 /// would stall the worker, or deadlock if the task needs it); see block_on.
 void check_may_block();
 }  // namespace detail
+template <class T>
+class abort_on_drop;
 
 /// The result of spawn() or spawn_blocking(): await it for the task's value.
 ///
@@ -113,6 +115,10 @@ public:
     return state->take_value();
   }
 
+  /// Gives the handle up for an abort_on_drop: awaitable as the handle,
+  /// and destroying it aborts the task (see abort_on_drop).
+  [[nodiscard]] weft::abort_on_drop<T> abort_on_drop() && noexcept;
+
   /// Internal: the shared state (block_on, timeout and join_set wait on it).
   detail::task_header* state() const noexcept { return state_; }
 
@@ -147,5 +153,61 @@ private:
 
   detail::join_state<T>* state_ = nullptr;
 };
+
+/// A join_handle that aborts its task when destroyed, made by
+/// `std::move(h).abort_on_drop()`: use it where dropping the handle should
+/// cancel the work, as in `timeout(d, std::move(h).abort_on_drop())` or a
+/// when_any operand.
+///
+/// Await it as the handle (once): it gives the value, rethrows the task's
+/// exception, or throws join_error if the task was cancelled; `join()`
+/// gives the join layer as a value.
+///
+/// Thread safety: as join_handle.
+/// Resumes on: as join_handle.
+/// Cancellation: destroying it calls abort() — an async task is cancelled at
+/// its next suspension point; a blocking closure that has not started never
+/// runs, and a stop-aware one that runs has stop requested. So a timeout
+/// that expires on an abort_on_drop of a stop-aware closure requests its
+/// stop. A finished task is unaffected.
+/// Errors: as join_handle; a second await throws std::logic_error.
+///
+/// Example:
+///     auto h = weft::spawn_blocking([](std::stop_token st) { return crunch(st); });
+///     auto r = co_await weft::timeout(1s, std::move(h).abort_on_drop());
+template <class T>
+class [[nodiscard]] abort_on_drop {
+public:
+  using value_type = T;
+
+  abort_on_drop() noexcept = default;
+  explicit abort_on_drop(join_handle<T> handle) noexcept : handle_(std::move(handle)) {}
+  abort_on_drop(abort_on_drop&&) noexcept = default;
+  abort_on_drop& operator=(abort_on_drop other) noexcept {
+    std::swap(handle_, other.handle_);
+    return *this;
+  }
+  ~abort_on_drop() { handle_.abort(); }
+
+  auto operator co_await() & { return handle_.operator co_await(); }
+  auto operator co_await() && { return handle_.operator co_await(); }
+  [[nodiscard]] auto join() { return handle_.join(); }
+
+  void abort() noexcept { handle_.abort(); }
+  void request_stop() noexcept { handle_.request_stop(); }
+  bool is_finished() const noexcept { return handle_.is_finished(); }
+  task_id id() const noexcept { return handle_.id(); }
+
+  /// Gives the plain handle back: dropping it then detaches the task.
+  [[nodiscard]] join_handle<T> detach() && noexcept { return std::move(handle_); }
+
+private:
+  join_handle<T> handle_;
+};
+
+template <class T>
+weft::abort_on_drop<T> join_handle<T>::abort_on_drop() && noexcept {
+  return weft::abort_on_drop<T>(std::move(*this));
+}
 
 }  // namespace weft

@@ -47,7 +47,7 @@ join_handle<T> spawn(task<T> t, std::source_location where = std::source_locatio
 /// Preconditions: `f` must not return an awaitable and must own what it
 /// uses (both checked at compile time with a message saying what to do).
 /// Capturing by reference compiles but dangles if the awaiting frame is
-/// destroyed first: capture by value.
+/// destroyed first: capture by value, or use run_blocking (below).
 ///
 /// Cancellation: see join_handle::abort() and request_stop(). A closure that
 /// has started always runs to completion.
@@ -64,6 +64,19 @@ join_handle<T> spawn(task<T> t, std::source_location where = std::source_locatio
 ///
 /// g++ 12 destroys a capturing lambda temporary inside a co_await expression
 /// twice: name the handle first (`auto h = spawn_blocking(...); co_await h;`).
+///
+/// spawn_blocking or run_blocking (weft/combinators.hpp)?
+/// * spawn_blocking starts work that owns its inputs and gives a handle: await
+///   it later, race it, detach it, or abort it (a running closure is not
+///   interrupted, and the awaiting frame may go away meanwhile — hence the
+///   rule that the closure owns what it uses).
+/// * run_blocking(f) is a call: it is awaited at once, and `f` may borrow the
+///   caller's locals by reference, because the awaiting frame is not
+///   destroyed while `f` runs (an abort or shutdown waits for `f` to
+///   return, requesting stop if it is stop-aware). Choose it to run blocking
+///   code on data the task holds — a buffer, a parser, a file object —
+///   without copying it in. Its price: cancelling the task takes as long as
+///   `f` takes to return.
 template <class F>
 auto spawn_blocking(F&& f, std::source_location where = std::source_location::current()) {
   return detail::spawn_blocking_on(detail::current_core(), std::forward<F>(f), where);

@@ -19,3 +19,4 @@
 // OS integration (DESIGN §10).
 #include <weft/signal.hpp>
 #include <weft/process.hpp>
+#include <weft/combinators.hpp>

@@ -59,6 +59,25 @@ public:
   void abort() noexcept override { this->cancel_and_schedule(); }
 
   void shutdown() noexcept override {
+    // A run_blocking closure borrows the frame: the scheduler forgets the
+    // task now, and the closure's end of the borrow destroys the frame and
+    // completes the task (see frame_borrow.hpp).
+    if (this->defer_shutdown_while_borrowed()) {
+      this->on_complete();
+      return;
+    }
+    destroy_frame_and_finish();
+    this->on_complete();
+  }
+
+  void finish_deferred_shutdown() noexcept override { destroy_frame_and_finish(); }
+
+  ~spawned_task() override {
+    if (this->result_.index() == 3) running_frame().destroy();
+  }
+
+private:
+  void destroy_frame_and_finish() noexcept {
     // Destroying the frame runs the destructors of every local in the await
     // chain; their awaiters deregister from timers, I/O and joins.
     if (this->result_.index() == 3) {
@@ -67,14 +86,8 @@ public:
       frame.destroy();
     }
     this->finish();
-    this->on_complete();
   }
 
-  ~spawned_task() override {
-    if (this->result_.index() == 3) running_frame().destroy();
-  }
-
-private:
   frame_type running_frame() const noexcept {
     return frame_type::from_address(std::get<3>(this->result_).address());
   }

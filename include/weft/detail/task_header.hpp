@@ -72,6 +72,9 @@ private:
 /// * COMPLETE: the result (value, exception or cancellation) is published.
 /// * CANCEL: abort() was called.
 /// * JOIN_WAITER: a join waker is stored; JOIN_THREAD: a thread waits in block_on.
+/// * SHUTDOWN_DEFERRED, and a count of borrows in bits 16..31: a run_blocking
+///   closure borrows the frame (see frame_borrow.hpp); a shutdown that comes
+///   meanwhile is deferred until the last borrow ends.
 class task_header {
 public:
   static constexpr std::uint64_t scheduled = 1u << 0;
@@ -81,6 +84,9 @@ public:
   static constexpr std::uint64_t cancel = 1u << 4;
   static constexpr std::uint64_t join_waiter = 1u << 5;
   static constexpr std::uint64_t join_thread = 1u << 6;
+  static constexpr std::uint64_t shutdown_deferred = 1u << 7;
+  static constexpr std::uint64_t borrow_one = 1u << 16;
+  static constexpr std::uint64_t borrow_mask = 0xffffu << 16;
   static constexpr int generation_shift = 32;
 
   task_header(const task_header&) = delete;
@@ -100,6 +106,22 @@ public:
   /// Runtime shutdown: the task will never be polled again; destroy its
   /// frame and complete it as cancelled.
   virtual void shutdown() noexcept {}
+
+  // -- frame borrows (run_blocking; see frame_borrow.hpp) ---------------------
+  /// The task whose poll polls this one inline (a when_all/when_any
+  /// operation's parent), or null for a task the scheduler polls.
+  virtual task_header* parent() const noexcept { return nullptr; }
+  /// Completes a shutdown deferred by defer_shutdown_while_borrowed(), on
+  /// the thread that ended the last borrow.
+  virtual void finish_deferred_shutdown() noexcept {}
+  /// True while a run_blocking closure borrows this task's frame (or the
+  /// frame of an operation polled inside it).
+  bool is_borrowed() const noexcept { return (state_.load(std::memory_order_acquire) & borrow_mask) != 0; }
+  /// For shutdown(): if the frame is borrowed, records that the shutdown
+  /// must be finished by the last borrow (finish_deferred_shutdown), asks
+  /// every borrowing closure to cancel, and returns true. Only the thread
+  /// that may destroy the frame calls it.
+  bool defer_shutdown_while_borrowed() noexcept { return is_borrowed() && defer_shutdown_slow(); }
 
   // -- suspension protocol (awaiters call these on the polling thread) -----
   /// Records where to resume and returns the waker for this suspension.
@@ -143,6 +165,11 @@ public:
   /// thread using the handle calls it.
   bool claim_join() noexcept { return !std::exchange(join_claimed_, true); }
 
+  /// Borrow counting, by frame_borrow only. end_borrow returns true if the
+  /// count reached zero with a shutdown deferred.
+  void begin_borrow() noexcept;
+  bool end_borrow() noexcept;
+
 protected:
   task_header(schedule_target* target, std::source_location where, std::uint64_t initial_state) noexcept
       : task_header(target, where, initial_state, 1) {}
@@ -179,6 +206,7 @@ protected:
 
 private:
   friend class owned_tasks;
+  bool defer_shutdown_slow() noexcept;
 
   /// Takes the joiner's waker (see set_join_waiter) out of join_task_ and
   /// join_generation_, leaving the slot empty.
