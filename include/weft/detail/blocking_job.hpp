@@ -3,9 +3,26 @@
 /// @file
 /// The blocking pool's unit of work, as the spawn_blocking templates see it.
 
+#include <weft/detail/task_header.hpp>
+
+#include <cstdint>
 #include <exception>
 
 namespace weft::detail {
+
+class blocking_job;
+
+/// What a job is queued in, as the job sees it: abort() takes a queued job
+/// out at once, so that the queue's gauges are true as soon as it returns.
+class job_queue {
+public:
+  /// Unlinks `job` if it is still queued (true); false if a thread took it or
+  /// it was never queued. After true, the queue never touches the job again.
+  virtual bool try_cancel(blocking_job& job) noexcept = 0;
+
+protected:
+  virtual ~job_queue() = default;
+};
 
 /// Intrusive unit of blocking work. The pool never allocates per job and
 /// never frees a job: the job owns itself (see blocking_task).
@@ -23,10 +40,15 @@ public:
   virtual void cancel(std::exception_ptr why) noexcept = 0;
   /// Shutdown asks a running job to stop; may race run().
   virtual void request_stop() noexcept = 0;
+  /// The task this job is: its id and spawn site, for reports and dumps.
+  virtual const task_header& header() const noexcept = 0;
 
   /// The pool's intrusive links; no one else touches them.
   blocking_job* pool_prev_ = nullptr;
   blocking_job* pool_next_ = nullptr;
+  /// Set by the pool's submit before the job is visible to any other thread.
+  job_queue* queue_ = nullptr;
+  std::int64_t submitted_ns_ = 0;   // steady_clock, for queue-wait and age
 
 protected:
   blocking_job() = default;
