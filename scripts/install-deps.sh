@@ -5,7 +5,8 @@
 # Otherwise: prints the command to run and exits 1 if anything is missing.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libgtest-dev libbenchmark-dev libfmt-dev libcli11-dev)
+packages=(g++ cmake ninja-build libgtest-dev libbenchmark-dev libfmt-dev libcli11-dev
+          prometheus)   # promtool: diagnostics_test checks to_prometheus with `promtool check metrics`
 
 missing=()
 for p in "${packages[@]}"; do
