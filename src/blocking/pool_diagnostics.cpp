@@ -33,9 +33,9 @@ void blocking_pool::collect_long_running(std::chrono::nanoseconds threshold,
     // relaxed: see pool_thread::started_ns_.
     const std::int64_t started = r->started_ns_.load(std::memory_order_relaxed);
     if (started == 0 || since(now, started) < threshold) continue;
-    const task_header& task = r->job_->header();
-    if (task.is_complete()) continue;   // a husk: aborted before it started
-    out.push_back(long_blocking_report{task.id(), task.spawned_at(), config_.name, since(now, started)});
+    const task_header* task = r->job_->header();
+    if (task == nullptr || task->is_complete()) continue;   // bare, or a husk: aborted before it started
+    out.push_back(long_blocking_report{task->id(), task->spawned_at(), config_.name, since(now, started)});
     r->long_reported_ = true;
     ++long_blocking_jobs_;
   }
@@ -44,9 +44,9 @@ void blocking_pool::collect_long_running(std::chrono::nanoseconds threshold,
 void blocking_pool::dump(std::vector<task_snapshot>& out) const {
   const auto now = clock::now();
   const auto add = [&](const blocking_job& job, task_state state) {
-    const task_header& task = job.header();
-    if (task.is_complete()) return;   // aborted: finished, not live
-    out.push_back(task_snapshot{task.id(), task_kind::blocking_job, state, task.spawned_at(), config_.name,
+    const task_header* task = job.header();
+    if (task == nullptr || task->is_complete()) return;   // bare, or aborted: finished, not live
+    out.push_back(task_snapshot{task->id(), task_kind::blocking_job, state, task->spawned_at(), config_.name,
                                 since(now, job.submitted_ns_)});
   };
   std::lock_guard lock(mutex_);

@@ -87,9 +87,10 @@ std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
       if (stragglers == nullptr) continue;
       // relaxed: written by its thread, and this one is not running yet if 0.
       const std::int64_t started = record->started_ns_.load(std::memory_order_relaxed);
-      const task_header& task = record->job_->header();
+      const task_header* task = record->job_->header();
       try {
-        stragglers->push_back(straggler{task.id(), task.spawned_at(), config_.name,
+        stragglers->push_back(straggler{task ? task->id() : 0, task ? task->spawned_at() : std::source_location(),
+                                        config_.name,
                                         started == 0 ? std::chrono::nanoseconds(0)
                                                      : now - clock::time_point(clock::duration(started))});
       } catch (...) {

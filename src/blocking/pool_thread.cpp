@@ -104,7 +104,7 @@ void blocking_pool::run_job(pool_thread& self, blocking_job& job) noexcept {
   self.started_ns_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
   self.queue_wait_.record(start - clock::time_point(clock::duration(job.submitted_ns_)));
   // job_ was set under mutex_ before this: see activity_signal.hpp.
-  if (config_.activity) config_.activity->became_busy();
+  if (config_.activity) config_.activity->became_busy(activity_signal::pools);
   job.run();
   self.run_time_.record(clock::now() - start);
 }

@@ -70,6 +70,11 @@ void report_throw(const char* handler) noexcept {
 
 }  // namespace
 
+namespace {
+// A floor on the sampling period, whatever the threshold.
+constexpr std::chrono::nanoseconds min_period = std::chrono::microseconds(50);
+}  // namespace
+
 watchdog::watchdog(watchdog_config config, watchdog_sources sources, activity_signal& activity)
     : config_(std::move(config)),
       sources_(std::move(sources)),
@@ -106,29 +111,41 @@ bool watchdog::blocking_busy() const {
 }
 
 void watchdog::run() noexcept {
+  const bool watch_stalls = config_.stall_threshold.count() > 0;
+  const bool watch_blocking = config_.long_blocking_threshold.count() > 0;
+  auto next_blocking_sample = clock::now();
   while (!stop_.load()) {
     const auto now = clock::now();
-    if (config_.stall_threshold.count() > 0) sample_workers(now);
-    if (config_.long_blocking_threshold.count() > 0) sample_blocking();
-
-    bool busy_workers = workers_busy();
-    bool busy_blocking = blocking_busy();
-    if (!busy_workers && !busy_blocking) {
-      activity_.prepare_sleep();
-      busy_workers = workers_busy();
-      busy_blocking = blocking_busy();
-      if (!busy_workers && !busy_blocking && !stop_.load()) {
-        activity_.sleep(std::nullopt);
+    if (watch_stalls) sample_workers(now);
+    if (watch_blocking && now >= next_blocking_sample) {
+      sample_blocking();
+      next_blocking_sample = now + config_.long_blocking_threshold / 4;
+    }
+    // SLEEP, listening for kicks (see "Sleeping" above) ...
+    if (!workers_busy()) {
+      const unsigned from_workers = watch_stalls ? activity_signal::workers : 0u;
+      activity_.prepare_sleep(from_workers | (watch_blocking ? activity_signal::pools : 0u));
+      if (!workers_busy()) {
+        // ... with no deadline while nothing runs, else until the next look
+        // at the blocking jobs.
+        std::optional<clock::time_point> until;
+        if (blocking_busy()) {
+          activity_.prepare_sleep(from_workers);   // job starts need not kick now
+          until = next_blocking_sample;
+        }
+        if (!stop_.load()) activity_.sleep(until);
+        else activity_.cancel_sleep();
         wakeups_.fetch_add(1, std::memory_order_relaxed);
+        if (!until) next_blocking_sample = clock::now();   // a job may have just started: look at it
         continue;
       }
       activity_.cancel_sleep();
     }
-    auto period = std::chrono::nanoseconds::max();
-    if (busy_workers) period = std::min(period, config_.stall_threshold / 4);
-    if (busy_blocking) period = std::min(period, config_.long_blocking_threshold / 4);
-    period = std::max(period, std::chrono::nanoseconds(std::chrono::microseconds(100)));
-    activity_.sleep(clock::now() + period);
+    // ... or SAMPLE again after a quarter of the stall threshold, the worst
+    // delay DESIGN's "within twice the threshold" allows (see "Sampling").
+    auto until = clock::now() + std::max(config_.stall_threshold / 4, min_period);
+    if (watch_blocking) until = std::min(until, next_blocking_sample);
+    activity_.sleep(until);
     wakeups_.fetch_add(1, std::memory_order_relaxed);
   }
 }

@@ -274,7 +274,7 @@ void scheduler::set_awake(bool awake) noexcept {
     return;
   }
   num_awake_.fetch_add(1);     // seq_cst: published before the signal's load
-  if (config_.activity) config_.activity->became_busy();
+  if (config_.activity) config_.activity->became_busy(activity_signal::workers);
 }
 
 task_header* scheduler::next_task(worker& w) noexcept {

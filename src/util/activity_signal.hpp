@@ -5,11 +5,16 @@
 // blocking job runs (no periodic wake-ups on an idle runtime).
 //
 // A Dekker handshake:
-// - the watchdog stores is_sleeping_ = true, then looks at its sources (the
+// - the watchdog stores which sources it is listening to (listening_: the
+//   workers, the pools, or both), then looks at those sources (the
 //   scheduler's count of awake workers, the pools' running jobs), and sleeps
-//   only if all are idle;
+//   only if they are idle;
 // - a source first makes itself visible as busy, then calls became_busy(),
-//   which loads is_sleeping_ and kicks the watchdog if it is set.
+//   which loads listening_ and kicks the watchdog if its bit is set.
+// The watchdog listens only while it sleeps past the moment it would need
+// to know: to both while nothing runs (no deadline), to the workers only
+// while it samples nothing but long blocking jobs (every 2.5 s by default),
+// so a steady stream of job starts does not kick it once a job.
 // Both sides use seq_cst (or a lock the other side also takes) between their
 // store and their load, so at least one sees the other: no lost wake-up. A
 // source that is busy already pays one load of a line that is written only
@@ -24,9 +29,11 @@ namespace weft::detail {
 
 class activity_signal {
 public:
+  enum source : unsigned { workers = 1, pools = 2 };
+
   /// Any thread, after making its busy state visible.
-  void became_busy() noexcept {
-    if (is_sleeping_.load()) kick();   // seq_cst: see the handshake above
+  void became_busy(source from) noexcept {
+    if ((listening_.load() & from) != 0) kick();   // seq_cst: see the handshake above
   }
 
   /// Wakes the watchdog now (a kick, or stop).
@@ -39,10 +46,11 @@ public:
   }
 
   // -- watchdog side -------------------------------------------------------------
-  /// Announces the intent to sleep; the caller then checks its sources.
-  void prepare_sleep() noexcept { is_sleeping_.store(true); }   // seq_cst: see above
+  /// Announces the intent to sleep, to be woken by `sources` (a mask of
+  /// source); the caller then checks those sources.
+  void prepare_sleep(unsigned sources) noexcept { listening_.store(sources); }   // seq_cst: see above
   /// The sources were not idle after all.
-  void cancel_sleep() noexcept { is_sleeping_.store(false); }
+  void cancel_sleep() noexcept { listening_.store(0); }
   /// Sleeps until kicked or until `deadline` (nullopt: no deadline).
   /// Returns true if kicked. Clears the intent.
   bool sleep(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
@@ -54,12 +62,12 @@ public:
     }
     const bool was_kicked = kicked_;
     kicked_ = false;
-    is_sleeping_.store(false);
+    listening_.store(0);
     return was_kicked;
   }
 
 private:
-  std::atomic<bool> is_sleeping_{false};
+  std::atomic<unsigned> listening_{0};   // sources that kick the watchdog awake
   std::mutex mutex_;   // guards kicked_
   std::condition_variable cv_;
   bool kicked_ = false;

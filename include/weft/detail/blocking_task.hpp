@@ -107,7 +107,7 @@ public:
     if constexpr (stop_aware<F>) stop_.request_stop();
   }
 
-  const task_header& header() const noexcept override { return *this; }
+  const task_header* header() const noexcept override { return this; }
 
   // -- task_header (handle side) ---------------------------------------------------
   void poll() noexcept override {}   // never scheduled: run by the pool
