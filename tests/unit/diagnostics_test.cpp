@@ -156,7 +156,7 @@ TEST(Diagnostics, IdleRuntimeDoesNotWakeTheWatchdog) {
   auto& core = rt.get_handle().core();
   rt.block_on([]() -> task<void> { co_return; }());
   ASSERT_TRUE(weft::test::eventually([&] { return core.tasks().num_awake() == 0; }));
-  std::this_thread::sleep_for(50ms);   // lets the watchdog see the idle runtime and sleep
+  std::this_thread::sleep_for(250ms);   // the watchdog's linger (100 ms), then it sleeps
   const auto before = core.watchdog_wakeups();
   std::this_thread::sleep_for(300ms);
   EXPECT_LE(core.watchdog_wakeups() - before, 2u) << "the watchdog woke on an idle runtime";
