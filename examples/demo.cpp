@@ -12,8 +12,11 @@
 //                 workers (the anti-pattern: it stalls every task on them);
 //   2. blocking — the same jobs through weft::spawn_blocking.
 //
-// and the demo prints a side-by-side table and a histogram of heartbeat
-// lateness.  demo --help lists the knobs.
+// and the demo prints a side-by-side table, a histogram of heartbeat
+// lateness, and what weft's stall detector (weft/diagnostics.hpp) reported:
+// in the inline mode it names the line below that spawned the blocking
+// jobs.  demo --help lists the knobs.
+#include <weft/diagnostics.hpp>
 #include <weft/net.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
@@ -36,6 +39,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +79,26 @@ struct run_result {
   std::vector<double> echo_us;       // one sample per echo round trip
   std::uint64_t threads_started = 0;
   std::uint64_t checksum = 0;
+  std::uint64_t stalls = 0;          // polls the stall detector reported
+  std::string first_stall;           // its first report, as weft's default line
+};
+
+/// Keeps what the runtime's stall detector reports (on its watchdog thread).
+struct stall_log {
+  std::mutex mutex;   // guards first
+  std::string first;
+
+  void record(const weft::stall_report& r) {
+    std::string_view file = r.spawned_at.file_name();
+    file.remove_prefix(std::min(file.size(), file.rfind('/') + 1));
+    std::lock_guard lock(mutex);
+    if (!first.empty()) return;
+    // The line the default handler writes to stderr.
+    first = fmt::format("weft: worker {} stuck for {} ms in task {} spawned at {}:{}; move blocking calls into "
+                        "spawn_blocking",
+                        r.worker, std::chrono::duration_cast<std::chrono::milliseconds>(r.busy_for).count(), r.task,
+                        file, r.spawned_at.line());
+  }
 };
 
 /// Beats until `stop`; records the lateness of the beats that end while
@@ -169,6 +193,7 @@ weft::task<run_result> run_batch(settings s, bool use_pool) {
   r.lateness_us = std::move(*samples);
   r.echo_us = std::move(echo_samples);
   r.threads_started = weft::handle::current().metrics().blocking_threads_started;
+  r.stalls = weft::handle::current().metrics().stalls;
   r.checksum = checksum;
   co_return r;
 }
@@ -198,6 +223,11 @@ void print_table(const std::vector<run_result>& results, const settings& s) {
   }
   fmt::print("(beat: how late a 1 ms sleep woke up; echo: a 64-byte TCP round trip to a server on the\n"
              " runtime; threads: blocking-pool threads started)\n");
+  fmt::print("\nweft's stall detector (a poll over 10 ms, reported while it runs, naming the spawn site):\n");
+  for (const auto& r : results) {
+    fmt::print("  {:<22} {} stall(s){}\n", r.mode, r.stalls, r.first_stall.empty() ? "" : "; the first:");
+    if (!r.first_stall.empty()) fmt::print("    {}\n", r.first_stall);
+  }
 }
 
 void print_histogram(const std::vector<run_result>& results) {
@@ -234,8 +264,14 @@ int main(int argc, char** argv) {
   std::vector<run_result> results;
   for (bool use_pool : {false, true}) {
     // A fresh runtime per mode, so that thread counts are the mode's own.
-    weft::runtime rt = weft::runtime::builder::multi_thread().worker_threads(s.workers).build();
+    auto stalls = std::make_shared<stall_log>();
+    weft::runtime rt = weft::runtime::builder::multi_thread()
+                           .worker_threads(s.workers)
+                           .on_stall([stalls](const weft::stall_report& r) { stalls->record(r); })
+                           .build();
     results.push_back(rt.block_on(run_batch(s, use_pool)));
+    std::lock_guard lock(stalls->mutex);
+    results.back().first_stall = stalls->first;
   }
   if (results[0].checksum != results[1].checksum) {
     fmt::print(stderr, "checksums differ: the two modes did not do the same work\n");

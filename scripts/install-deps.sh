@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(g++ cmake ninja-build libgtest-dev libbenchmark-dev libfmt-dev libcli11-dev)
 # examples/http_sqlite (HTTP parser, SQLite) and its test (curl drives check.sh).
 packages+=(libhttp-parser-dev libsqlite3-dev curl)
+# promtool: diagnostics_test checks to_prometheus with `promtool check metrics`.
+packages+=(prometheus)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,7 +7,10 @@
 // One JSON object per workload on stdout and nothing else; diagnostics go to
 // stderr.
 //
-//   weft-bench [--quick] [bench ...]      (--quick divides each N by 10)
+//   weft-bench [--quick] [--diagnostics on|off] [bench ...]
+//   (--quick divides each N by 10; --diagnostics off turns the stall
+//   detector and long-blocking reports off, to measure what they cost:
+//   bench/diagnostics_cost.sh)
 #include <weft/net.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
@@ -54,13 +57,15 @@ constexpr std::array<std::string_view, 8> bench_names = {
     "timer_under_blocking_load", "echo_under_blocking_load", "burst_reuse", "shutdown_bounded",
 };
 
+// --diagnostics: the stall detector and long-blocking reports at their
+// defaults (on), or both thresholds 0 (off).
+bool diagnostics_on = true;
+
 /// A fresh multi-thread runtime with bench/README.md's common settings.
 weft::runtime build_runtime() {
-  return weft::runtime::builder::multi_thread()
-      .worker_threads(workers)
-      .max_blocking_threads(512)
-      .thread_keep_alive(10s)
-      .build();
+  auto b = weft::runtime::builder::multi_thread().worker_threads(workers).max_blocking_threads(512).thread_keep_alive(10s);
+  if (!diagnostics_on) b.stall_threshold(0ns).long_blocking_threshold(0ns);
+  return b.build();
 }
 
 double us(clock_type::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
@@ -398,10 +403,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> selected;
   CLI::App app{"weft's implementation of bench/README.md's workloads: one JSON line per workload on stdout"};
   app.add_flag("--quick", quick, "divide each N by 10 (smoke run)");
+  std::string diagnostics = "on";
+  app.add_option("--diagnostics", diagnostics, "stall detector and long-blocking reports: on (default) or off")
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("bench", selected, "workloads to run (default: all, in this order)")
       ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));
   CLI11_PARSE(app, argc, argv);
 
+  diagnostics_on = diagnostics == "on";
   const std::size_t div = quick ? 10 : 1;
   const auto wanted = [&](std::string_view name) {
     return selected.empty() || std::find(selected.begin(), selected.end(), name) != selected.end();

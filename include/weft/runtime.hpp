@@ -6,6 +6,7 @@
 
 #include <weft/detail/blocking_task.hpp>
 #include <weft/detail/spawned_task.hpp>
+#include <weft/diagnostics.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/task.hpp>
 
@@ -18,6 +19,7 @@
 #include <source_location>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace weft {
 
@@ -38,11 +40,26 @@ struct runtime_metrics {
   std::uint64_t spawned_tasks = 0;             ///< async tasks ever spawned
   std::uint64_t spawned_blocking_tasks = 0;    ///< blocking jobs ever spawned
   std::uint64_t blocking_threads_started = 0;  ///< blocking threads ever started
+  // Diagnostics (diagnostics.hpp).
+  std::uint64_t stalls = 0;                    ///< polls longer than stall_threshold, ever
+  std::uint64_t long_blocking_jobs = 0;        ///< blocking closures past long_blocking_threshold, ever
+  duration_histogram blocking_queue_wait;      ///< default pool: submit to start of each job
+  duration_histogram blocking_run_time;        ///< default pool: how long each closure ran
+  duration_histogram poll_time;                ///< every poll; empty unless enable_poll_time_histogram()
+};
+
+/// A blocking closure still running when shutdown_timeout returned.
+struct straggler {
+  task_id task = 0;
+  std::source_location spawned_at;   ///< the spawn_blocking call site
+  std::string pool;                  ///< "blocking", a named pool, or "thread"
+  std::chrono::nanoseconds running_for{};
 };
 
 /// What a bounded shutdown left behind.
 struct shutdown_report {
   std::size_t blocking_still_running = 0;   ///< 0 = clean
+  std::vector<straggler> stragglers;        ///< who they are, so a hung shutdown names its culprit
 };
 
 namespace detail {
@@ -63,6 +80,12 @@ struct runtime_config {
   std::function<void()> on_thread_stop;
   /// Test seam: an errno with which to refuse a blocking-thread start (0 = start it).
   std::function<int()> inject_thread_spawn_failure;
+  // Diagnostics (checked by build(): negative -> std::invalid_argument).
+  std::chrono::nanoseconds stall_threshold = std::chrono::milliseconds(10);   // 0 = off
+  std::function<void(const stall_report&)> on_stall;                          // null: a line on stderr
+  std::chrono::nanoseconds long_blocking_threshold = std::chrono::seconds(10);   // 0 = off
+  std::function<void(const long_blocking_report&)> on_long_blocking;          // null: a line on stderr
+  bool poll_time_histogram = false;
 };
 
 // Non-template entry points into src/runtime.
@@ -115,6 +138,21 @@ public:
   T block_on(task<T> t, std::source_location where = std::source_location::current());
 
   runtime_metrics metrics() const;
+
+  /// Every live async task and blocking job: kind, state, spawn site, age.
+  ///
+  /// Thread safety: any thread, any time — while tasks are spawned and finish
+  /// concurrently, and during or after shutdown (it then lists what is left).
+  /// A snapshot: entries may be finished by the time it returns. An async
+  /// task that has never suspended is listed while it runs (from its
+  /// worker's published poll) or waits in the global run queue, but not while
+  /// it waits in a worker's local run queue (those are lock-free and owned
+  /// by their worker).
+  ///
+  /// Example:
+  ///     for (const auto& t : weft::handle::current().dump())
+  ///       std::println("{} {}:{}", t.id, t.spawned_at.file_name(), t.spawned_at.line());
+  std::vector<task_snapshot> dump() const;
 
   /// Internal.
   explicit handle(std::shared_ptr<detail::runtime_core> core) noexcept : core_(std::move(core)) {}
@@ -174,6 +212,8 @@ public:
   void shutdown_background();
 
   runtime_metrics metrics() const;
+  /// As handle::dump().
+  std::vector<task_snapshot> dump() const;
 
   /// Internal: builds from a raw configuration (tests use its seams).
   static runtime from_config(const detail::runtime_config& config) { return runtime(config); }
@@ -212,6 +252,23 @@ public:
   builder& on_thread_start(std::function<void()> f);
   /// Called last on every thread the runtime starts. Must not throw.
   builder& on_thread_stop(std::function<void()> f);
+
+  // -- diagnostics (weft/diagnostics.hpp) -----------------------------------------
+  /// Reports a poll that runs longer than `threshold` (default 10 ms; 0 = off).
+  /// Errors: a negative threshold makes build() throw std::invalid_argument.
+  builder& stall_threshold(std::chrono::nanoseconds threshold);
+  /// Replaces the default stall handler (one line on stderr, at most once a
+  /// second per spawn site). It runs on the watchdog thread, never on a
+  /// worker, so a slow handler delays only later reports; it must not throw
+  /// (one that does is reported once on stderr and ignored).
+  builder& on_stall(std::function<void(const stall_report&)> handler);
+  /// Reports a blocking closure that runs longer than `threshold` (default
+  /// 10 s; 0 = off). Errors: negative -> build() throws std::invalid_argument.
+  builder& long_blocking_threshold(std::chrono::nanoseconds threshold);
+  /// Replaces the default long-blocking handler; as on_stall.
+  builder& on_long_blocking(std::function<void(const long_blocking_report&)> handler);
+  /// Fills runtime_metrics::poll_time: costs two clock reads per poll.
+  builder& enable_poll_time_histogram();
 
   [[nodiscard]] runtime build() const;
 

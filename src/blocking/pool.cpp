@@ -71,7 +71,9 @@ blocking_pool::~blocking_pool() {
 }
 
 void blocking_pool::submit(blocking_job& job) noexcept {
-  job.queue_ = this;   // abort() of a queued job leaves the queue at once (try_cancel)
+  const auto now = clock::now();
+  job.queue_ = this;
+  job.submitted_ns_ = now.time_since_epoch().count();
   std::unique_lock lock(mutex_);
   if (is_shutdown_) {
     lock.unlock();
@@ -89,7 +91,6 @@ void blocking_pool::submit(blocking_job& job) noexcept {
     hand_off(*idle);
     return;
   }
-  const auto now = clock::now();
   push_back_locked(job, now);
   if (num_threads_ >= config_.max_threads) return;  // at the cap: FIFO
   if (num_threads_ == 0) {
@@ -118,8 +119,17 @@ bool blocking_pool::try_cancel(blocking_job& job) noexcept {
 }
 
 blocking_pool_metrics blocking_pool::metrics() const noexcept {
-  std::lock_guard lock(mutex_);
-  return {num_threads_, num_idle_, queue_depth_, spawned_jobs_, threads_started_};
+  blocking_pool_metrics m;
+  {
+    std::lock_guard lock(mutex_);
+    m = {num_threads_, num_idle_, queue_depth_, spawned_jobs_, threads_started_, long_blocking_jobs_, {}, {}};
+  }
+  // acquire: pairs with the release publication of each record in run_thread.
+  for (const pool_thread* r = all_records_.load(std::memory_order_acquire); r != nullptr; r = r->all_next_) {
+    r->queue_wait_.add_to(m.queue_wait);
+    r->run_time_.add_to(m.run_time);
+  }
+  return m;
 }
 
 void blocking_pool::hand_off(pool_thread& record) noexcept {

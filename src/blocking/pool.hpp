@@ -76,6 +76,17 @@
 // into last_exiting_ and joins the previous occupant (Tokio's scheme): exited
 // threads are joined by the next one to exit, the last by shutdown.
 //
+// # Diagnostics (pool_diagnostics.cpp)
+// Per instance, so that every named pool has its own: submit stamps the job
+// (submitted_ns_, one clock read); the thread reads the clock before and
+// after run() and records queue wait and run time in histograms of its own
+// record (histogram_cells: no shared line, no read-modify-write); all records
+// are on an append-only list (all_records_) that metrics() walks without the
+// lock. A record's started_ns_ says when its job began, for the watchdog's
+// long-blocking check (collect_long_running), for dump() and for the
+// stragglers of a bounded shutdown. A thread that starts a job tells the
+// activity_signal, so that a watchdog asleep on an idle runtime looks again.
+//
 // # Shutdown (once; pool_shutdown.cpp)
 // 1. Under the lock: mark shut down, take every queued job, take the idle
 //    threads off their list (job_ = null means "exit"), mark every running job
@@ -91,8 +102,11 @@
 
 #include "blocking/pool_sync.hpp"
 #include "blocking/wait_times.hpp"
+#include "util/activity_signal.hpp"
 
 #include <weft/detail/blocking_job.hpp>
+#include <weft/diagnostics.hpp>
+#include <weft/runtime.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -103,6 +117,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <pthread.h>
 
@@ -122,6 +138,10 @@ struct blocking_pool_config {
   // is started for it. DESIGN §4 says at most 1 ms; not checked, so that
   // tests can use 0.
   std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
+  // The pool's name in reports, dumps and stragglers.
+  std::string name = "blocking";
+  // Told when a thread starts a job (the watchdog's wake-up); may be null.
+  activity_signal* activity = nullptr;
 };
 
 struct blocking_pool_metrics {
@@ -130,6 +150,9 @@ struct blocking_pool_metrics {
   std::size_t queue_depth;        // jobs waiting for a thread
   std::uint64_t spawned_jobs;     // jobs ever submitted (before shutdown)
   std::uint64_t threads_started;  // threads ever started (counted as they come up)
+  std::uint64_t long_blocking_jobs = 0;  // reported by collect_long_running, ever
+  duration_histogram queue_wait;  // submit to start, per job
+  duration_histogram run_time;    // how long each closure ran
 };
 
 struct pool_thread;
@@ -137,7 +160,7 @@ struct pool_thread;
 /// The elastic pool of threads that runs blocking jobs (design above).
 ///
 /// Thread safety: every member function may be called from any thread.
-class blocking_pool final : public std::enable_shared_from_this<blocking_pool>, public blocking_queue {
+class blocking_pool final : public std::enable_shared_from_this<blocking_pool>, public job_queue {
   struct private_tag {};
 
 public:
@@ -159,9 +182,21 @@ public:
   /// run. All threads are joined before return if they all ended in time; the
   /// others are detached and exit when their job returns. Called on one of
   /// this pool's threads, it does not wait (it would wait for itself).
-  std::size_t shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
+  /// If `stragglers` is given, each job still running is appended to it.
+  std::size_t shutdown(std::optional<std::chrono::steady_clock::time_point> deadline,
+                       std::vector<straggler>* stragglers = nullptr) noexcept;
   /// A snapshot, exact when the pool is quiescent.
   blocking_pool_metrics metrics() const noexcept;
+
+  // -- diagnostics (pool_diagnostics.cpp) ------------------------------------------
+  std::string_view name() const noexcept { return config_.name; }
+  /// True if some thread holds a job (the watchdog keeps looking).
+  bool has_running_jobs() const noexcept;
+  /// Appends a report for each job running for at least `threshold` and not
+  /// reported before; each is reported once.
+  void collect_long_running(std::chrono::nanoseconds threshold, std::vector<long_blocking_report>& out);
+  /// Appends every queued and running job.
+  void dump(std::vector<task_snapshot>& out) const;
 
 private:
   using clock = std::chrono::steady_clock;
@@ -196,6 +231,7 @@ private:
   blocking_job* wait_for_job(pool_thread& self) noexcept;
   bool spin_for_hand_off(pool_thread& self) noexcept;
   void exit_thread(pool_thread& self) noexcept;
+  void run_job(pool_thread& self, blocking_job& job) noexcept;
 
   // supervisor.cpp
   static void* supervisor_entry(void* pool) noexcept;
@@ -239,6 +275,11 @@ private:
   std::uint64_t taken_at_window_start_ = 0;
   bool was_cpu_bound_ = false;             // the verdict on the last whole window
   std::optional<pthread_t> supervisor_;
+  std::uint64_t long_blocking_jobs_ = 0;
+
+  // Every record ever made, newest first, linked through all_next_ (set
+  // before publication, never changed): metrics() walks it without the lock.
+  std::atomic<pool_thread*> all_records_{nullptr};
 
   // Futex words; each names what it pairs with where it is used.
   std::atomic<std::uint32_t> supervisor_seq_{0};  // bumped to wake the supervisor

@@ -12,7 +12,8 @@ namespace weft::detail {
 using blocking_sync::futex_wait;
 using blocking_sync::futex_wake;
 
-std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline) noexcept {
+std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
+                                   std::vector<straggler>* stragglers) noexcept {
   // On one of our own threads, waiting would mean waiting for ourselves.
   if (this_thread_blocking_pool == this) deadline = clock::time_point::min();
 
@@ -79,8 +80,22 @@ std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline) n
       lock.lock();
     }
     // 4. Whoever is still alive detaches itself when it exits; the rest are joined.
+    const auto now = clock::now();
     for (pool_thread* record = live_; record != nullptr; record = record->live_next_) {
-      if (record->job_ != nullptr) ++still_running;
+      if (record->job_ == nullptr) continue;
+      ++still_running;
+      if (stragglers == nullptr) continue;
+      // relaxed: written by its thread, and this one is not running yet if 0.
+      const std::int64_t started = record->started_ns_.load(std::memory_order_relaxed);
+      const task_header* task = record->job_->header();
+      try {
+        stragglers->push_back(straggler{task ? task->id() : 0, task ? task->spawned_at() : std::source_location(),
+                                        config_.name,
+                                        started == 0 ? std::chrono::nanoseconds(0)
+                                                     : now - clock::time_point(clock::duration(started))});
+      } catch (...) {
+        // Out of memory: the count above still says how many there are.
+      }
     }
     if (num_threads_ > 0) detach_on_exit_ = true;
     last = std::exchange(last_exiting_, std::nullopt);

@@ -55,6 +55,12 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     self.live_next_ = live_;
     if (live_ != nullptr) live_->live_prev_ = &self;
     live_ = &self;
+    if (!self.in_all_records_) {
+      self.in_all_records_ = true;
+      self.all_next_ = all_records_.load(std::memory_order_relaxed);   // relaxed: writers hold mutex_
+      // release: publishes all_next_ to metrics()' lock-free walk.
+      all_records_.store(&self, std::memory_order_release);
+    }
     if (supervisor_awaits_start_) {
       poke_supervisor_locked();
       wake_supervisor = true;
@@ -70,10 +76,12 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       if (job == nullptr) break;  // keep-alive ran out, or shutdown
     }
     // BUSY
-    job->run();
+    run_job(self, *job);
     blocking_job* done = job;
     {
       std::unique_lock lock(mutex_);
+      self.started_ns_.store(0, std::memory_order_relaxed);   // relaxed: read under mutex_
+      self.long_reported_ = false;
       // acquire: pairs with shutdown's release store of 0 once request_stop()
       // has returned; the job must not be completed (and freed) before that.
       while (self.stop_pending_.load(std::memory_order_acquire) != 0) {
@@ -90,6 +98,17 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
   }
   // Thread exit
   exit_thread(self);
+}
+
+void blocking_pool::run_job(pool_thread& self, blocking_job& job) noexcept {
+  const auto start = clock::now();
+  // relaxed: read by the watchdog under mutex_, which orders job_.
+  self.started_ns_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
+  self.queue_wait_.record(start - clock::time_point(clock::duration(job.submitted_ns_)));
+  // job_ was set under mutex_ before this: see activity_signal.hpp.
+  if (config_.activity) config_.activity->became_busy(activity_signal::pools);
+  job.run();
+  self.run_time_.record(clock::now() - start);
 }
 
 blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noexcept {

@@ -2,6 +2,8 @@
 #pragma once
 // The pool's record of one of its threads (design: blocking/pool.hpp).
 
+#include "util/histogram_cells.hpp"
+
 #include <weft/detail/blocking_job.hpp>
 
 #include <atomic>
@@ -42,6 +44,16 @@ struct alignas(64) pool_thread {
   // Set by the starter, moved out by the thread as it begins: the pool
   // outlives every thread, even a detached one.
   std::shared_ptr<blocking_pool> owner_;
+
+  // Diagnostics (design: blocking/pool.hpp). started_ns_ is written by the
+  // thread (steady_clock; 0 = no job running) and read by the watchdog under
+  // the pool's lock, so relaxed: job_ itself is ordered by the lock.
+  std::atomic<std::int64_t> started_ns_{0};
+  bool long_reported_ = false;      // guarded by the pool's mutex_
+  bool in_all_records_ = false;     // guarded by the pool's mutex_
+  pool_thread* all_next_ = nullptr; // immutable once on the pool's all_records_
+  histogram_cells queue_wait_;      // written by this record's threads only
+  histogram_cells run_time_;
 };
 
 }  // namespace weft::detail

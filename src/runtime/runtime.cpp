@@ -78,6 +78,8 @@ std::optional<handle> handle::try_current() noexcept {
 
 runtime_metrics handle::metrics() const { return core_->metrics(); }
 
+std::vector<task_snapshot> handle::dump() const { return core_->dump(); }
+
 // -- runtime ---------------------------------------------------------------------------
 
 runtime::runtime() : runtime(builder::multi_thread().build()) {}
@@ -143,6 +145,8 @@ detail::runtime_core& runtime::checked_core() const {
   return *core_;
 }
 
+std::vector<task_snapshot> runtime::dump() const { return core_->dump(); }
+
 // -- builder ----------------------------------------------------------------------------
 
 runtime::builder runtime::builder::multi_thread() { return builder(); }
@@ -195,6 +199,42 @@ runtime::builder& runtime::builder::on_thread_stop(std::function<void()> f) {
   return *this;
 }
 
-runtime runtime::builder::build() const { return runtime(config_); }
+// -- builder: diagnostics ------------------------------------------------------------------
+// Thresholds are checked by build() (DESIGN §6: a negative one is
+// std::invalid_argument at build()).
+
+runtime::builder& runtime::builder::stall_threshold(std::chrono::nanoseconds threshold) {
+  config_.stall_threshold = threshold;
+  return *this;
+}
+
+runtime::builder& runtime::builder::on_stall(std::function<void(const stall_report&)> handler) {
+  config_.on_stall = std::move(handler);
+  return *this;
+}
+
+runtime::builder& runtime::builder::long_blocking_threshold(std::chrono::nanoseconds threshold) {
+  config_.long_blocking_threshold = threshold;
+  return *this;
+}
+
+runtime::builder& runtime::builder::on_long_blocking(std::function<void(const long_blocking_report&)> handler) {
+  config_.on_long_blocking = std::move(handler);
+  return *this;
+}
+
+runtime::builder& runtime::builder::enable_poll_time_histogram() {
+  config_.poll_time_histogram = true;
+  return *this;
+}
+
+runtime runtime::builder::build() const {
+  if (config_.stall_threshold < std::chrono::nanoseconds::zero())
+    throw std::invalid_argument("weft: stall_threshold must not be negative (0 turns the stall detector off)");
+  if (config_.long_blocking_threshold < std::chrono::nanoseconds::zero())
+    throw std::invalid_argument(
+        "weft: long_blocking_threshold must not be negative (0 turns long-blocking reports off)");
+  return runtime(config_);
+}
 
 }  // namespace weft

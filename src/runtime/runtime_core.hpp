@@ -5,6 +5,8 @@
 // every runtime thread share it through a shared_ptr, so that blocking
 // threads left running by a bounded shutdown keep it alive.
 #include "blocking/pool.hpp"
+#include "diagnostics/watchdog.hpp"
+#include "util/activity_signal.hpp"
 #include "runtime/driver.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -31,6 +33,10 @@ public:
   /// Shuts down once; later calls report nothing still running.
   shutdown_report shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
   runtime_metrics metrics() const noexcept;
+  /// See handle::dump().
+  std::vector<task_snapshot> dump() const;
+  /// Test hook: how often the watchdog woke up (0 if there is none).
+  std::uint64_t watchdog_wakeups() const noexcept;
 
   /// The runtime of the calling thread, or null.
   static runtime_core* current() noexcept;
@@ -50,11 +56,14 @@ public:
 private:
   explicit runtime_core(const runtime_config& config);
   void start();
+  void start_watchdog();
 
   runtime_config config_;
+  activity_signal activity_;   // outlives the scheduler and the pool, which signal it
   driver driver_;         // outlives the scheduler: frames destroyed at shutdown deregister from it
   scheduler scheduler_;
   std::shared_ptr<blocking_pool> pool_;
+  std::unique_ptr<watchdog> watchdog_;   // null when both thresholds are 0; stopped first at shutdown
   std::atomic<bool> shut_down_{false};
 };
 

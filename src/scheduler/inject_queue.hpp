@@ -74,6 +74,14 @@ public:
   // relaxed: a gauge; pairs with nothing.
   std::size_t size() const noexcept { return len_.load(std::memory_order_relaxed); }
 
+  /// Calls fn(task) for every queued task, under the lock (fn must not push
+  /// or pop). A queued task is alive: it completes only after it is popped.
+  template <class Fn>
+  void for_each(Fn&& fn) {
+    std::lock_guard lock(mutex_);
+    for (task_header* t = head_; t != nullptr; t = t->queue_next_) fn(*t);
+  }
+
   /// Refuses further pushes and hands back what is queued, for shutdown to
   /// cancel.
   task_batch close() noexcept {

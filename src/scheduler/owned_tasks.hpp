@@ -12,6 +12,8 @@
 // that costs the header 4 bytes where list links would cost 16. The price is
 // an amortized allocation when a shard grows; running out of memory there
 // terminates, as any allocation failure on the scheduler's noexcept paths.
+#include "util/coarse_clock.hpp"
+
 #include <weft/detail/task_header.hpp>
 
 #include <array>
@@ -27,15 +29,15 @@ public:
     shard& s = shard_of(task);
     std::lock_guard lock(s.mutex);
     task.owned_index_ = static_cast<std::uint32_t>(s.tasks.size());
-    s.tasks.push_back(&task);
+    s.tasks.push_back(entry{&task, coarse_now_ns()});
   }
 
   void remove(task_header& task) noexcept {
     shard& s = shard_of(task);
     std::lock_guard lock(s.mutex);
-    task_header* last = s.tasks.back();
+    const entry last = s.tasks.back();
     s.tasks[task.owned_index_] = last;
-    last->owned_index_ = task.owned_index_;
+    last.task->owned_index_ = task.owned_index_;
     s.tasks.pop_back();
   }
 
@@ -43,15 +45,31 @@ public:
   task_header* any() noexcept {
     for (shard& s : shards_) {
       std::lock_guard lock(s.mutex);
-      if (!s.tasks.empty()) return s.tasks.back();
+      if (!s.tasks.empty()) return s.tasks.back().task;
     }
     return nullptr;
   }
 
+  /// Calls fn(task, since) for every task, `since` being when it was first
+  /// idle (coarse_now_ns). The task is alive during the call (a completing
+  /// task leaves the list, under the same lock, before its scheduler drops
+  /// its reference); fn must not call back into this list.
+  template <class Fn>
+  void for_each(Fn&& fn) {
+    for (shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      for (const entry& e : s.tasks) fn(*e.task, e.since);
+    }
+  }
+
 private:
+  struct entry {
+    task_header* task;
+    std::int64_t since;   // first idle (for dumps): coarse, as a task that waits pays it once
+  };
   struct alignas(64) shard {
     std::mutex mutex;  // guards tasks and their owned_index_
-    std::vector<task_header*> tasks;
+    std::vector<entry> tasks;
   };
   shard& shard_of(const task_header& task) noexcept { return shards_[task.id() % shards_.size()]; }
   std::array<shard, 16> shards_;

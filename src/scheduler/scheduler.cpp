@@ -38,6 +38,15 @@
 // halves spawn_throughput); only tasks that wait pay, once in their life,
 // for a sharded lock.
 //
+// # Diagnostics
+// With publish_polls, a worker stores {sequence, task id, spawn site} in its
+// poll_slot at the start of each poll and marks it idle when it stops
+// polling: stores to a line of its own, no clock read. The watchdog samples
+// the slots. num_awake_ counts workers in their loop and not parked; a worker
+// that wakes from a park tells the activity_signal, so that a watchdog asleep
+// on an idle runtime samples again. poll_time_histogram adds two clock reads
+// per poll (opt-in, as in Tokio).
+//
 // # Shutdown
 //   1. shutdown_ is set and the inject queue is closed (further pushes from
 //      outside the workers are refused); what it held is kept aside;
@@ -55,6 +64,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <unordered_set>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -84,6 +94,8 @@ struct scheduler::worker {
   bool is_searching = false;   // only this worker's thread reads or writes
   std::atomic<std::uint64_t> spawned{0};   // written by this worker only; read by metrics
   bool is_sleeping = false;    // guarded by sleepers_mutex_
+  poll_slot slot;              // written by this worker only (its own cache line)
+  histogram_cells poll_time;   // written by this worker only
 };
 
 thread_local scheduler::worker* scheduler::current_worker_ = nullptr;
@@ -214,6 +226,7 @@ void scheduler::wake_sleeper() noexcept {
 
 void scheduler::run_worker(worker& w, const task_header* root) {
   worker* const previous = std::exchange(current_worker_, &w);
+  set_awake(true);
   const auto is_done = [&] {
     return shutdown_.load(std::memory_order_acquire) || (root != nullptr && root->is_complete());
   };
@@ -221,13 +234,14 @@ void scheduler::run_worker(worker& w, const task_header* root) {
     // BUSY
     if (task_header* task = next_task(w)) {
       found_work(w);
-      task->poll();
+      poll_task(w, *task);
       continue;
     }
     // SEARCHING: spin a little before paying for a sleep.
     if (!w.is_searching) {
       w.is_searching = true;
       num_searching_.fetch_add(1);
+      if (config_.publish_polls) w.slot.idle();
     }
     if (spin_for_work(w)) continue;
     // IDLE
@@ -238,7 +252,30 @@ void scheduler::run_worker(worker& w, const task_header* root) {
     w.is_searching = false;
     num_searching_.fetch_sub(1);
   }
+  if (config_.publish_polls) w.slot.idle();
+  set_awake(false);
   current_worker_ = previous;
+}
+
+void scheduler::poll_task(worker& w, task_header& task) noexcept {
+  // Read before the poll: the task may be gone after it.
+  if (config_.publish_polls) w.slot.begin(task.id(), task.spawned_at());
+  if (!config_.poll_time_histogram) {
+    task.poll();
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  task.poll();
+  w.poll_time.record(std::chrono::steady_clock::now() - start);
+}
+
+void scheduler::set_awake(bool awake) noexcept {
+  if (!awake) {
+    num_awake_.fetch_sub(1);   // seq_cst: see activity_signal.hpp
+    return;
+  }
+  num_awake_.fetch_add(1);     // seq_cst: published before the signal's load
+  if (config_.activity) config_.activity->became_busy(activity_signal::workers);
 }
 
 task_header* scheduler::next_task(worker& w) noexcept {
@@ -315,7 +352,9 @@ void scheduler::sleep(worker& w) noexcept {
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!has_work() && !shutdown_.load()) {
+    set_awake(false);
     const bool was_in_driver = w.sleeper.park();
+    set_awake(true);
     // The driver may have woken tasks onto the inject queue from here; if
     // others sleep, one of them should take the driver while we run them.
     if (was_in_driver && has_work()) notify_one();
@@ -328,6 +367,53 @@ void scheduler::sleep(worker& w) noexcept {
     num_searching_.fetch_add(1);
   }
   w.is_searching = true;   // a notifier already counted us if it claimed us
+}
+
+// -- diagnostics ------------------------------------------------------------------
+
+const poll_slot& scheduler::slot(std::size_t i) const noexcept { return workers_[i]->slot; }
+
+duration_histogram scheduler::poll_time() const noexcept {
+  duration_histogram h;
+  for (const auto& w : workers_) w->poll_time.add_to(h);
+  return h;
+}
+
+void scheduler::dump(std::vector<task_snapshot>& out) const {
+  const std::int64_t now = coarse_now_ns();
+  std::unordered_set<task_id> seen;
+  const auto add = [&](const task_header& t, task_state state, std::int64_t since) {
+    if (!seen.insert(t.id()).second) return;
+    task_snapshot snap;
+    snap.id = t.id();
+    snap.kind = task_kind::async_task;
+    snap.state = state;
+    snap.spawned_at = t.spawned_at();
+    snap.age = std::chrono::nanoseconds(since != 0 && now > since ? now - since : 0);
+    out.push_back(snap);
+  };
+  // Tasks that have been idle once: alive under their shard's lock.
+  owned_.for_each([&](const task_header& t, std::int64_t since) {
+    const std::uint64_t flags = t.state_flags();
+    if ((flags & task_header::complete) != 0) return;
+    const task_state state = (flags & task_header::running) != 0     ? task_state::running
+                             : (flags & task_header::scheduled) != 0 ? task_state::queued
+                                                                     : task_state::suspended;
+    add(t, state, since);
+  });
+  // Never idle: being polled (from the slots, never dereferenced) ...
+  for (const auto& w : workers_) {
+    poll_slot::sample s;
+    if (!w->slot.read(s) || s.task == 0 || seen.contains(s.task)) continue;
+    seen.insert(s.task);
+    task_snapshot snap;
+    snap.id = s.task;
+    snap.state = task_state::running;
+    snap.spawned_at = s.spawned_at;
+    out.push_back(snap);
+  }
+  // ... or in the global queue (alive while queued).
+  inject_.for_each([&](const task_header& t) { add(t, task_state::queued, 0); });
 }
 
 // -- current-thread flavor ------------------------------------------------------

@@ -6,8 +6,12 @@
 #include "scheduler/local_queue.hpp"
 #include "scheduler/owned_tasks.hpp"
 #include "scheduler/parker.hpp"
+#include "util/activity_signal.hpp"
+#include "util/histogram_cells.hpp"
+#include "util/poll_slot.hpp"
 
 #include <weft/detail/task_header.hpp>
+#include <weft/diagnostics.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -28,6 +32,10 @@ struct scheduler_config {
   std::size_t stack_size = 0;
   std::function<void()> on_thread_start;   // on each worker thread, first
   std::function<void()> on_thread_stop;    // and last
+  // Diagnostics (see "Diagnostics" in scheduler.cpp).
+  bool publish_polls = false;          // each worker publishes its poll (poll_slot)
+  bool poll_time_histogram = false;    // each poll is timed
+  activity_signal* activity = nullptr; // told when a worker wakes up (may be null)
 };
 
 class scheduler final : public schedule_target {
@@ -60,6 +68,17 @@ public:
   std::size_t num_workers() const noexcept { return workers_.size(); }
   std::uint64_t num_spawned() const noexcept;
 
+  // -- diagnostics --------------------------------------------------------------
+  /// What worker `i` publishes about its poll (config.publish_polls).
+  const poll_slot& slot(std::size_t i) const noexcept;
+  /// Workers inside their loop and not parked; 0 when the scheduler is idle.
+  /// seq_cst: the watchdog's side of activity_signal's handshake.
+  std::size_t num_awake() const noexcept { return num_awake_.load(); }
+  /// Every poll's duration, summed over the workers (config.poll_time_histogram).
+  duration_histogram poll_time() const noexcept;
+  /// Appends the live async tasks it can see (see handle::dump()).
+  void dump(std::vector<task_snapshot>& out) const;
+
 private:
   struct worker;
   static thread_local worker* current_worker_;
@@ -76,13 +95,15 @@ private:
   void notify_local() noexcept;
   void wake_sleeper() noexcept;
   void maintenance(worker& w) noexcept;
+  void poll_task(worker& w, task_header& task) noexcept;
+  void set_awake(bool awake) noexcept;
 
   scheduler_config config_;
   shared_driver driver_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<pthread_t> threads_;
-  inject_queue inject_;
-  owned_tasks owned_;
+  mutable inject_queue inject_;   // mutable: dump() walks it under its lock
+  mutable owned_tasks owned_;
   std::atomic<bool> shutdown_{false};
   std::atomic<std::uint64_t> spawned_{0};   // spawns from outside the workers
 
@@ -91,6 +112,7 @@ private:
   std::vector<worker*> sleepers_;
   std::atomic<std::size_t> num_sleeping_{0};
   std::atomic<std::size_t> num_searching_{0};
+  std::atomic<std::size_t> num_awake_{0};   // see num_awake()
 
   std::mutex drive_mutex_;   // current-thread flavor: held by the thread driving worker 0
 };

@@ -3,22 +3,25 @@
 /// @file
 /// The blocking pool's unit of work, as the spawn_blocking templates see it.
 
+#include <weft/detail/task_header.hpp>
+
+#include <cstdint>
 #include <exception>
 
 namespace weft::detail {
 
 class blocking_job;
 
-/// Where a job waits for a thread: lets abort() take a job that never
-/// started out of the queue at once (the pool implements it).
-class blocking_queue {
+/// What a job is queued in, as the job sees it: abort() takes a queued job
+/// out at once, so that the queue's gauges are true as soon as it returns.
+class job_queue {
 public:
-  /// Unlinks `job` if it is still queued and gives true: the queue then
-  /// never touches it again. False if a thread or shutdown took it.
+  /// Unlinks `job` if it is still queued (true); false if a thread took it or
+  /// it was never queued. After true, the queue never touches the job again.
   virtual bool try_cancel(blocking_job& job) noexcept = 0;
 
 protected:
-  ~blocking_queue() = default;
+  virtual ~job_queue() = default;
 };
 
 /// Intrusive unit of blocking work. The pool never allocates per job and
@@ -37,12 +40,16 @@ public:
   virtual void cancel(std::exception_ptr why) noexcept = 0;
   /// Shutdown asks a running job to stop; may race run().
   virtual void request_stop() noexcept = 0;
+  /// The task this job is: its id and spawn site, for reports and dumps
+  /// (null: a bare job, as the pool's own tests use, which reports skip).
+  virtual const task_header* header() const noexcept { return nullptr; }
 
   /// The pool's intrusive links; no one else touches them.
   blocking_job* pool_prev_ = nullptr;
   blocking_job* pool_next_ = nullptr;
-  /// Set by submit: the queue the job may wait in.
-  blocking_queue* queue_ = nullptr;
+  /// Set by the pool's submit before the job is visible to any other thread.
+  job_queue* queue_ = nullptr;
+  std::int64_t submitted_ns_ = 0;   // steady_clock, for queue-wait and age
 
 protected:
   blocking_job() = default;

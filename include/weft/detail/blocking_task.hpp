@@ -13,6 +13,7 @@
 #include <exception>
 #include <functional>
 #include <stop_token>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -54,9 +55,13 @@ consteval bool is_synchronous() {
 /// cancel()).
 ///
 /// Who runs it is decided by one compare-exchange on phase_: a pool thread
-/// (queued -> running) or abort()/shutdown (queued -> done). An aborted job
-/// completes at once and destroys its closure; the pool discards the husk
-/// when it reaches it, so abort never needs the pool.
+/// (queued -> running), shutdown (queued -> done) or abort() (queued ->
+/// aborting -> done). An aborted job completes at once and destroys its
+/// closure, and abort takes it out of its pool's queue (job_queue) while
+/// in `aborting`: the pool's own calls (complete, cancel) wait for that to
+/// end, so the pool — kept alive by them — cannot be destroyed under abort.
+/// A job a thread had already claimed stays there as a husk the thread
+/// discards.
 template <class R, class F>
 class blocking_task final : public join_state<R>, public blocking_job {
 public:
@@ -83,12 +88,14 @@ public:
   }
 
   void complete() noexcept override {
-    // acquire: pairs with abort()'s exchange, so a husk's finish() is complete.
+    wait_not_aborting();
+    // acquire: pairs with abort()'s store of done, so a husk's finish() is complete.
     if (phase_.exchange(done, std::memory_order_acq_rel) == running) this->finish();
     this->release();
   }
 
   void cancel(std::exception_ptr why) noexcept override {
+    wait_not_aborting();
     if (claim_unstarted()) {
       if (why) this->result_.template emplace<2>(std::move(why));
       this->finish();
@@ -100,23 +107,36 @@ public:
     if constexpr (stop_aware<F>) stop_.request_stop();
   }
 
+  const task_header* header() const noexcept override { return this; }
+
   // -- task_header (handle side) ---------------------------------------------------
   void poll() noexcept override {}   // never scheduled: run by the pool
 
   void abort() noexcept override {
-    // Still queued: leave the queue now, so that the queue (and its gauge)
-    // forgets the job at once rather than when a thread would reach it.
-    if (this->queue_ != nullptr && this->queue_->try_cancel(*this)) {
-      if (claim_unstarted()) this->finish();
-      this->release();   // the pool's reference: it never reaches the job now
+    std::uint8_t expected = queued;
+    if (!phase_.compare_exchange_strong(expected, aborting, std::memory_order_acq_rel)) {
+      request_stop();
       return;
     }
-    if (claim_unstarted()) this->finish();
-    else request_stop();
+    destroy_closure();
+    // Out of the queue now, not when a thread would reach it; then the
+    // pool's reference is ours to drop.
+    const bool unlinked = this->queue_ != nullptr && this->queue_->try_cancel(*this);
+    this->finish();
+    // release: pairs with wait_not_aborting()'s acquire.
+    phase_.store(done, std::memory_order_release);
+    if (unlinked) this->release();
   }
 
 private:
-  enum : std::uint8_t { queued, running, done };
+  enum : std::uint8_t { queued, running, aborting, done };
+
+  /// The pool's calls wait while abort() may still use the pool (a few
+  /// instructions: a lock held for an unlink).
+  void wait_not_aborting() noexcept {
+    // acquire: pairs with abort()'s release store of done.
+    while (phase_.load(std::memory_order_acquire) == aborting) std::this_thread::yield();
+  }
 
   /// queued -> done, destroying the closure unrun. False if a thread took it.
   bool claim_unstarted() noexcept {

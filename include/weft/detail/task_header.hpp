@@ -141,6 +141,8 @@ public:
   task_id id() const noexcept { return id_; }
   const std::source_location& spawned_at() const noexcept { return spawned_at_; }
   bool cancel_requested() const noexcept { return (state_.load(std::memory_order_acquire) & cancel) != 0; }
+  /// The state flags (SCHEDULED, RUNNING, ...), for dumps: a snapshot.
+  std::uint64_t state_flags() const noexcept { return state_.load(std::memory_order_acquire) & 0xffff'ffffu; }
 
   /// The task being polled on this thread, or null.
   static task_header* current() noexcept;

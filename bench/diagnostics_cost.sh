@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# What diagnostics cost (DESIGN §7: "diagnostics on vs off: <= 3% on every
+# workload"): runs weft-bench with the stall detector and long-blocking
+# reports on (the default) and off, alternating on/off within each round so
+# that a change in the machine's load hits both alike, then tables the
+# medians per workload and field.
+#
+#   bench/diagnostics_cost.sh [--rounds N] [--quick] [--out DIR] [bench ...]
+#
+# WEFT_BENCH overrides the binary (default build/release/bench/workloads/weft-bench).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+rounds=5
+quick=""
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --quick) quick=--quick; shift ;;
+    --out) out=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+bin=${WEFT_BENCH:-$here/../build/release/bench/workloads/weft-bench}
+[ -x "$bin" ] || { echo "no $bin: cmake --preset release && cmake --build --preset release --target weft-bench" >&2; exit 1; }
+out=${out:-$here/results/diagnostics-$(date +%Y-%m-%d-%H%M%S)}
+mkdir -p "$out"
+k=1
+while [ "$k" -le "$rounds" ]; do
+  for mode in on off; do
+    echo "round $k/$rounds: diagnostics $mode" >&2
+    "$bin" $quick --diagnostics "$mode" "$@" > "$out/round$k-$mode.jsonl" 2> "$out/round$k-$mode.stderr" || true
+  done
+  k=$((k + 1))
+done
+python3 "$here/diagnostics_cost.py" "$out" | tee "$out/table.md"
