@@ -110,7 +110,10 @@ TEST(NestedRuntime, JoinHandleGetOnABlockingThreadWorks) {
   runtime rt = make(2);
   auto body = []() -> task<int> {
     auto h = weft::spawn(one());
-    co_return co_await weft::spawn_blocking([h = std::move(h)]() mutable { return h.get(); });
+    // Named first: g++ 12 destroys a capturing lambda temporary inside a
+    // co_await expression twice (STYLE §10).
+    auto job = weft::spawn_blocking([h = std::move(h)]() mutable { return h.get(); });
+    co_return co_await job;
   };
   EXPECT_EQ(rt.block_on(body()), 1);
 }
