@@ -212,8 +212,6 @@ TEST(WhenAny, ALosingJoinHandleIsDetachedAndALosingAbortOnDropAborts) {
     auto live = std::make_shared<std::atomic<int>>(0);
     auto aborted = weft::spawn(forever(live));
     co_await weft::yield_now();
-    const auto id = aborted.id();
-    (void)id;
     auto s = co_await weft::when_any(std::move(aborted).abort_on_drop(), weft::sleep(1ms));
     EXPECT_EQ(s.index(), 1u);
     // Aborted: cancelled at its next suspension point, so its frame goes.
