@@ -7,10 +7,10 @@
 // listener has seen".
 #include <weft/signal.hpp>
 
-#include <weft/net.hpp>
+#include <weft/detail/io_object.hpp>
+#include <weft/runtime.hpp>
 
 #include "io/async_io.hpp"
-#include "runtime/runtime_core.hpp"
 #include "signal/signal_registry.hpp"
 
 #include <cerrno>
