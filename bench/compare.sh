@@ -154,6 +154,7 @@ run_http() {
     echo "  $impl http_sqlite: FAILED (missing $1)" >&2; return
   fi
   local log="$http_tmp/server-$impl-$rnd.stderr"
+  : > "$log"   # exists before the first look for "listening on"
   "$@" --db "$http_tmp/users.db" --port 0 --workers 2 --max-blocking 512 2> "$log" &
   local pid=$! port="" i rc=0
   # Wait for "listening on": the first Tokio start builds it (minutes).
