@@ -98,6 +98,20 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "load before: $(uptime)"
 } > "$out/meta.txt"
 
+# --- the Tokio service is built once, before any timing and any co-runner --
+# Its run.sh copies the sources afresh and rebuilds the crate at nice 19 on
+# every start, which took minutes per round on a busy machine (and longer
+# with --noisy); build once here, then run the binary it built.
+if ((run_http)) && [[ -z "${TOKIO_HTTP_RUN:-}" ]]; then
+  echo "building the Tokio http_sqlite service (once)" >&2
+  "$tokio_http_run" --help > /dev/null 2> "$out/tokio-http-sqlite-build.stderr" || true
+  built="${TMPDIR:-/tmp}/weft-anchor-tokio-http-sqlite/target/release/tokio-http-sqlite"
+  if [[ -x "$built" ]]; then
+    tokio_http_run="$built"
+    rm -f "$out/tokio-http-sqlite-build.stderr"
+  fi
+fi
+
 # --- co-runner (--noisy): a busy loop pinned to the last CPU ----------------
 co_pid=""
 stop_co_runner() {
@@ -154,6 +168,7 @@ run_http() {
     echo "  $impl http_sqlite: FAILED (missing $1)" >&2; return
   fi
   local log="$http_tmp/server-$impl-$rnd.stderr"
+  : > "$log"   # exists before the first look for "listening on"
   "$@" --db "$http_tmp/users.db" --port 0 --workers 2 --max-blocking 512 2> "$log" &
   local pid=$! port="" i rc=0
   # Wait for "listening on": the first Tokio start builds it (minutes).
