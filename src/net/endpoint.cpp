@@ -15,7 +15,11 @@ namespace weft::net {
 namespace {
 
 [[noreturn]] void bad(std::string_view text, const char* why) {
-  throw std::invalid_argument("weft::net::endpoint::parse: " + std::string(why) + ": \"" + std::string(text) + "\"");
+  // Quote at most 64 characters: the input may be anything a peer sent.
+  constexpr std::size_t max_quoted = 64;
+  std::string quoted(text.substr(0, max_quoted));
+  if (text.size() > max_quoted) quoted += "...";
+  throw std::invalid_argument("weft::net::endpoint::parse: " + std::string(why) + ": \"" + quoted + "\"");
 }
 
 /// Parses a decimal number of at most `max`; nullopt on anything else.

@@ -132,6 +132,18 @@ TEST(Net, EndpointRejectsBadText) {
   }
 }
 
+TEST(Net, EndpointParseQuotesAtMost64CharactersOfBadInput) {
+  const std::string huge(10'000, 'x');
+  try {
+    (void)endpoint::parse(huge);
+    FAIL() << "parse accepted garbage";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_LT(what.size(), 200u) << what;
+    EXPECT_NE(what.find(std::string(64, 'x') + "..."), std::string::npos) << what;
+  }
+}
+
 TEST(Net, EndpointsCompareAndHash) {
   const endpoint a = endpoint::parse("10.0.0.1:80");
   const endpoint b = endpoint::parse("10.0.0.1:81");
