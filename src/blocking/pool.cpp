@@ -71,8 +71,8 @@ blocking_pool::~blocking_pool() {
 }
 
 void blocking_pool::submit(blocking_job& job) noexcept {
+  job.queue_ = this;   // abort() of a queued job leaves the queue at once (try_cancel)
   const auto now = clock::now();
-  job.queue_ = this;
   job.submitted_ns_ = now.time_since_epoch().count();
   std::unique_lock lock(mutex_);
   if (is_shutdown_) {

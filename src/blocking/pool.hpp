@@ -160,7 +160,7 @@ struct pool_thread;
 /// The elastic pool of threads that runs blocking jobs (design above).
 ///
 /// Thread safety: every member function may be called from any thread.
-class blocking_pool : public std::enable_shared_from_this<blocking_pool>, public job_queue {
+class blocking_pool final : public std::enable_shared_from_this<blocking_pool>, public blocking_queue {
   struct private_tag {};
 
 public:

@@ -12,16 +12,16 @@ namespace weft::detail {
 
 class blocking_job;
 
-/// What a job is queued in, as the job sees it: abort() takes a queued job
-/// out at once, so that the queue's gauges are true as soon as it returns.
-class job_queue {
+/// Where a job waits for a thread: lets abort() take a job that never
+/// started out of the queue at once (the pool implements it).
+class blocking_queue {
 public:
-  /// Unlinks `job` if it is still queued (true); false if a thread took it or
-  /// it was never queued. After true, the queue never touches the job again.
+  /// Unlinks `job` if it is still queued and gives true: the queue then
+  /// never touches it again. False if a thread or shutdown took it.
   virtual bool try_cancel(blocking_job& job) noexcept = 0;
 
 protected:
-  virtual ~job_queue() = default;
+  ~blocking_queue() = default;
 };
 
 /// Intrusive unit of blocking work. The pool never allocates per job and
@@ -47,9 +47,10 @@ public:
   /// The pool's intrusive links; no one else touches them.
   blocking_job* pool_prev_ = nullptr;
   blocking_job* pool_next_ = nullptr;
-  /// Set by the pool's submit before the job is visible to any other thread.
-  job_queue* queue_ = nullptr;
-  std::int64_t submitted_ns_ = 0;   // steady_clock, for queue-wait and age
+  /// Set by submit: the queue the job may wait in.
+  blocking_queue* queue_ = nullptr;
+  /// Set by submit: steady_clock ns, for queue-wait histograms and dump ages.
+  std::int64_t submitted_ns_ = 0;
 
 protected:
   blocking_job() = default;

@@ -57,7 +57,7 @@ consteval bool is_synchronous() {
 /// Who runs it is decided by one compare-exchange on phase_: a pool thread
 /// (queued -> running), shutdown (queued -> done) or abort() (queued ->
 /// aborting -> done). An aborted job completes at once and destroys its
-/// closure, and abort takes it out of its pool's queue (job_queue) while
+/// closure, and abort takes it out of its pool's queue (blocking_queue) while
 /// in `aborting`: the pool's own calls (complete, cancel) wait for that to
 /// end, so the pool — kept alive by them — cannot be destroyed under abort.
 /// A job a thread had already claimed stays there as a husk the thread
