@@ -5,6 +5,7 @@
 #include "diagnostics/default_reports.hpp"
 
 #include <string_view>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace weft::detail {
@@ -53,14 +54,11 @@ std::int64_t site_rate_limiter::admit(const std::source_location& where, std::ch
 }
 
 void write_stderr_line(const std::string& line) noexcept {
-  std::string out = line;
-  out += '\n';
-  std::string_view rest = out;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
-    if (n <= 0) return;   // nowhere to report a failing stderr
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
+  // One writev: the line and its newline land together, so lines from
+  // different threads do not interleave. Nowhere to report a failing stderr.
+  char newline = '\n';
+  iovec parts[2] = {{const_cast<char*>(line.data()), line.size()}, {&newline, 1}};
+  (void)::writev(STDERR_FILENO, parts, 2);
 }
 
 }  // namespace weft::detail
