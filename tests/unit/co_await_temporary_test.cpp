@@ -26,7 +26,7 @@ using weft::test::multi;
 using weft::test::single;
 
 #if defined(__GNUC__) && !defined(__clang__)
-#define SKIP_ON_GCC_PR100611()                                                                              \
+#define SKIP_ON_GCC_PR100611()                                                                           \
   GTEST_SKIP() << "g++ destroys a lambda temporary inside a co_await expression twice (GCC PR 100611); " \
                   "name the handle first: auto h = weft::spawn_blocking(...); co_await h;"
 #else
