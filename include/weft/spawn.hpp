@@ -62,8 +62,12 @@ join_handle<T> spawn(task<T> t, std::source_location where = std::source_locatio
 ///     auto h = weft::spawn_blocking([path = std::move(path)] { return read_file(path); });
 ///     std::expected<std::string, join_error> text = co_await h.join();
 ///
-/// g++ 12 destroys a capturing lambda temporary inside a co_await expression
-/// twice: name the handle first (`auto h = spawn_blocking(...); co_await h;`).
+/// Compilers: g++ (12, Debian 12's default; GCC PR 100611) destroys a
+/// capturing lambda temporary inside a co_await expression twice, so with g++
+/// name the handle first (`auto h = spawn_blocking(...); co_await h;`).
+/// clang 19 (with libstdc++ or libc++) handles
+/// `co_await weft::spawn_blocking([x] { ... })` correctly
+/// (tests/unit/co_await_temporary_test.cpp).
 ///
 /// spawn_blocking or run_blocking (weft/combinators.hpp)?
 /// * spawn_blocking starts work that owns its inputs and gives a handle: await

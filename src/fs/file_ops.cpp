@@ -139,6 +139,8 @@ void create_dirs(const char* op, const std::filesystem::path& path) {
   reject_nul(op, path);
   std::error_code code;
   std::filesystem::create_directories(path, code);
+  // A non-directory at `path`: libstdc++ says ENOTDIR, libc++ EEXIST. One answer on both.
+  if (code == std::errc::file_exists) code = std::make_error_code(std::errc::not_a_directory);
   if (code) fail(op, path, code);
 }
 

@@ -67,7 +67,7 @@ TEST(Oneshot, SentFromABlockingClosure) {
   auto rt = multi();
   auto body = []() -> task<int> {
     auto [tx, rx] = weft::oneshot::channel<int>();
-    auto h = weft::spawn_blocking([tx = std::move(tx)]() mutable { return tx.send(42); });
+    auto h = weft::spawn_blocking([sender = std::move(tx)]() mutable { return sender.send(42); });
     const int v = co_await std::move(rx);
     EXPECT_TRUE(co_await h);
     co_return v;
@@ -79,7 +79,7 @@ TEST(Oneshot, SentFromAForeignThread) {
   auto rt = multi();
   auto body = []() -> task<int> {
     auto [tx, rx] = weft::oneshot::channel<int>();
-    std::thread t([tx = std::move(tx)]() mutable { tx.send(7); });
+    std::thread t([sender = std::move(tx)]() mutable { sender.send(7); });
     const int v = co_await std::move(rx);
     t.join();
     co_return v;
@@ -103,7 +103,7 @@ TEST(Oneshot, SenderDroppedUnsentThrowsChannelClosed) {
     }
     {
       auto [tx, rx] = weft::oneshot::channel<int>();
-      std::thread t([tx = std::move(tx)]() mutable { auto gone = std::move(tx); });
+      std::thread t([sender = std::move(tx)]() mutable { auto gone = std::move(sender); });
       try {
         (void)co_await std::move(rx);   // the drop may come before or after the await
       } catch (const weft::channel_closed&) {
@@ -336,8 +336,8 @@ TEST(Mpsc, RecvCancelledByTimeoutConsumesNoMessage) {
     EXPECT_FALSE(none.has_value());
     // Race timeouts against a producer on another worker: every message
     // must arrive exactly once.
-    std::thread producer([tx = tx]() mutable {
-      for (int i = 1; i <= 2000; ++i) tx.send(i);
+    std::thread producer([sender = tx]() mutable {
+      for (int i = 1; i <= 2000; ++i) sender.send(i);
     });
     { auto last = std::move(tx); }
     int count = 0;

@@ -173,11 +173,12 @@ public:
   bool end_borrow() noexcept;
 
 protected:
-  task_header(schedule_target* target, std::source_location where, std::uint64_t initial_state) noexcept
-      : task_header(target, where, initial_state, 1) {}
-  /// As above, starting with `refs` references (a spawned task starts with two).
+  /// Starts with `refs` references (a spawned task starts with two). One
+  /// constructor with a default, not a delegating inline one: clang emits no
+  /// complete-object constructor for an abstract class, which g++ code calls
+  /// when it delegates, so a g++ program could not link a clang-built weft.
   task_header(schedule_target* target, std::source_location where, std::uint64_t initial_state,
-              std::uint32_t refs) noexcept;
+              std::uint32_t refs = 1) noexcept;
   virtual ~task_header();
 
   /// Publishes completion: sets COMPLETE and wakes the joiner. The caller
