@@ -9,6 +9,7 @@
 /// wakes an idle worker — tens of microseconds here — not by a tick.
 
 #include <weft/detail/awaitable.hpp>
+#include <weft/detail/frame_borrow.hpp>
 #include <weft/detail/deadline.hpp>
 #include <weft/detail/inline_task.hpp>
 #include <weft/detail/task_header.hpp>
@@ -98,6 +99,14 @@ task<std::expected<await_result_t<A>, elapsed>> timeout(std::chrono::nanoseconds
     }
     if (std::chrono::steady_clock::now() >= deadline) break;
     co_await detail::wait_woken_or_deadline(*inner, deadline);
+  }
+  // A run_blocking inside the operation borrows its frame: its closure is
+  // asked to stop, and the frame is released once the borrow has ended
+  // (the end wakes the operation).
+  while (inner->is_borrowed()) {
+    detail::cancel_borrows_under(*inner);
+    co_await detail::wait_woken_or_deadline(*inner, std::chrono::steady_clock::time_point::max());
+    (void)inner->take_woken();
   }
   inner.reset();   // cancelled and released before timeout returns
   co_return std::unexpected(elapsed{});

@@ -201,11 +201,18 @@ TEST(RunBlocking, AfterABoundedShutdownTheFrameIsDestroyedOnThePoolThread) {
   EXPECT_FALSE(j.continued.load());
 }
 
+/// Completes 1 ms after the borrower's closure has started (a closure that
+/// has not started when its task is cancelled never runs: not the case here).
+task<void> after_start(journal* j) {
+  while (!j->started.load()) co_await weft::sleep(100us);
+  co_await weft::sleep(1ms);
+}
+
 TEST(RunBlocking, ALosingRunBlockingIsStoppedAndWaitedForBeforeWhenAnyReturns) {
   runtime rt = weft::test::multi();
   auto body = []() -> task<void> {
     journal j;
-    auto r = co_await weft::when_any(borrower(&j), weft::sleep(2ms));
+    auto r = co_await weft::when_any(borrower(&j), after_start(&j));
     EXPECT_EQ(r.index(), 1u);
     EXPECT_TRUE(j.saw_stop.load());
     EXPECT_TRUE(j.frame_destroyed.load());
@@ -235,8 +242,12 @@ TEST(RunBlocking, TimeoutOfARunBlockingWaitsForIt) {
   runtime rt = weft::test::multi();
   auto body = []() -> task<void> {
     journal j;
-    auto r = co_await weft::timeout(2ms, borrower(&j));
+    // 200 ms: time enough for the closure to start on a loaded machine (it
+    // then waits for its stop).
+    auto r = co_await weft::timeout(200ms, borrower(&j));
     EXPECT_FALSE(r.has_value());
+    EXPECT_TRUE(j.started.load());
+    EXPECT_TRUE(j.saw_stop.load());
     EXPECT_TRUE(j.destroyed_after_return.load());
   };
   rt.block_on(body());

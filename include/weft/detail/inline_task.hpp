@@ -41,11 +41,16 @@ public:
 
   void abort() noexcept override {}   // never aborted: its parent discards it
 
+  /// The task polling this one: a run_blocking inside the operation borrows
+  /// that task's frame too (frame_borrow.hpp), so aborting it waits.
+  task_header* parent() const noexcept override { return parent_task_; }
+
 protected:
   inline_task_base() noexcept : task_header(this, std::source_location::current(), scheduled) {}
   ~inline_task_base() override = default;
 
   bool done_ = false;   // the parent's thread only
+  task_header* const parent_task_ = task_header::current();
 
 private:
   // schedule_target: where the operation's wakes land.
