@@ -5,6 +5,7 @@
 /// and the blocking pool, drive a task from outside, and shut down.
 
 #include <weft/detail/blocking_task.hpp>
+#include <weft/detail/pool_types.hpp>
 #include <weft/detail/spawned_task.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/task.hpp>
@@ -18,8 +19,13 @@
 #include <source_location>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace weft {
+
+class blocking_pool;
 
 /// Thrown by handle::current() (and so by spawn/spawn_blocking) outside a
 /// runtime: "must be called from the context of a weft runtime".
@@ -38,6 +44,9 @@ struct runtime_metrics {
   std::uint64_t spawned_tasks = 0;             ///< async tasks ever spawned
   std::uint64_t spawned_blocking_tasks = 0;    ///< blocking jobs ever spawned
   std::uint64_t blocking_threads_started = 0;  ///< blocking threads ever started
+  /// Every pool (weft/pool.hpp), sorted by name; "blocking" and "compute"
+  /// are always there (compute with 0 threads before its first use).
+  std::vector<pool_metrics> pools;
 };
 
 /// What a bounded shutdown left behind.
@@ -63,6 +72,14 @@ struct runtime_config {
   std::function<void()> on_thread_stop;
   /// Test seam: an errno with which to refuse a blocking-thread start (0 = start it).
   std::function<int()> inject_thread_spawn_failure;
+  // Pools (weft/pool.hpp). "blocking" takes max_blocking_threads and
+  // thread_keep_alive above plus these two; checked by build().
+  std::size_t blocking_queue_capacity = pool_options{}.queue_capacity;
+  std::chrono::nanoseconds blocking_max_queue_wait{0};
+  std::size_t compute_threads = 0;   // 0 = hardware_concurrency()
+  bool compute_threads_set = false;  // compute_threads(0) is an error, the default is not
+  pool_options compute_options{};    // its max_threads and keep_alive are unused
+  std::vector<std::pair<std::string, pool_options>> pools;   // the user's, in call order
 };
 
 // Non-template entry points into src/runtime.
@@ -71,6 +88,8 @@ runtime_core& current_core();
 schedule_target& scheduler_of(runtime_core& core) noexcept;
 bool spawn_on(runtime_core& core, task_header& task) noexcept;
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept;
+/// The pool named `name`, or null (weft/pool.hpp).
+blocking_pool* find_pool(runtime_core& core, std::string_view name) noexcept;
 /// Blocks (or, on the current-thread flavor, drives the runtime) until `root`
 /// completes. std::logic_error on a worker thread of `core`.
 void drive_until(runtime_core& core, const task_header& root);
@@ -80,6 +99,8 @@ template <class T>
 join_handle<T> spawn_task(runtime_core& core, task<T> t, std::source_location where);
 template <class F>
 auto spawn_blocking_on(runtime_core& core, F&& f, std::source_location where);
+template <class F>
+consteval bool check_blocking_closure();
 
 }  // namespace detail
 
@@ -112,6 +133,11 @@ public:
   T block_on(task<T> t, std::source_location where = std::source_location::current());
 
   runtime_metrics metrics() const;
+
+  /// The blocking pool `name` ("blocking", "compute" or one declared with
+  /// builder::blocking_pool; weft/pool.hpp).
+  /// Errors: std::out_of_range naming it if there is no such pool.
+  blocking_pool pool(std::string_view name) const;
 
   /// Internal.
   explicit handle(std::shared_ptr<detail::runtime_core> core) noexcept : core_(std::move(core)) {}
@@ -159,6 +185,9 @@ public:
 
   runtime_metrics metrics() const;
 
+  /// As handle::pool.
+  blocking_pool pool(std::string_view name) const;
+
   /// Internal: builds from a raw configuration (tests use its seams).
   static runtime from_config(const detail::runtime_config& config) { return runtime(config); }
 
@@ -190,6 +219,14 @@ public:
   /// Called last on every thread the runtime starts.
   builder& on_thread_stop(std::function<void()> f);
 
+  /// Declares the blocking pool `name` with `options` (weft/pool.hpp);
+  /// "blocking" and "compute" reconfigure those pools. Checked by build():
+  /// std::invalid_argument naming the pool and the field.
+  builder& blocking_pool(std::string name, pool_options options);
+  /// Threads of the "compute" pool (default hardware_concurrency()); 0 is
+  /// refused by build().
+  builder& compute_threads(std::size_t n);
+
   [[nodiscard]] runtime build() const;
 
 private:
@@ -208,8 +245,10 @@ join_handle<T> detail::spawn_task(runtime_core& core, task<T> t, std::source_loc
   return h;
 }
 
+/// The closure rules of spawn_blocking (and of every pool, weft/pool.hpp),
+/// each with the message that says what to do.
 template <class F>
-auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location where) {
+consteval bool detail::check_blocking_closure() {
   using Fn = std::decay_t<F>;
   static_assert(owns_inputs<F>,
                 "weft::spawn_blocking: the closure must own its inputs. It is moved (or copied) into the "
@@ -223,7 +262,13 @@ auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location w
                 "weft::task or a coroutine lambda) and cannot co_await on a blocking thread. Move the "
                 "async work outside the closure: run only the synchronous part in spawn_blocking, then "
                 "co_await the join_handle back in async code.");
-  if constexpr (owns_inputs<F> && is_blocking_callable<Fn> && is_synchronous<Fn>()) {
+  return owns_inputs<F> && is_blocking_callable<Fn> && is_synchronous<Fn>();
+}
+
+template <class F>
+auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location where) {
+  using Fn = std::decay_t<F>;
+  if constexpr (check_blocking_closure<F>()) {
     using R = blocking_result_t<Fn>;
     auto* job = new blocking_task<R, Fn>(scheduler_of(core), where, std::forward<F>(f));
     join_handle<R> h(job);

@@ -58,6 +58,19 @@
 // under the lock: still on the idle list -> leave it and exit; already claimed
 // -> the hand-off is on its way, wait for it.
 //
+// # Bounded queues (named pools, DESIGN §8; pool_admission.cpp)
+// queue_capacity bounds queue_depth_, the jobs waiting for a thread (a job in
+// its spawn_delay wait counts; a running one does not). submit() on a full
+// queue rejects the job at once, try_submit() leaves it untouched. admit
+// waiters form a FIFO of admit_waiter records in the waiting tasks' frames;
+// whoever frees a slot (a thread taking the head, a try_cancel/abort, a
+// max_queue_wait rejection) grants it under the same lock to the head waiter
+// by submitting its job, and wakes it after unlocking. So a waiter never
+// loses its slot to a later spawn, and an aborted job frees its slot at once.
+// max_queue_wait: the supervisor also sleeps until the head job's deadline
+// and rejects every job queued that long (the head is always the oldest).
+// The default pool has neither bound: one compare on its submit path.
+//
 // # Invariants (under mutex_)
 // - idle list non-empty => queue empty.
 // - A submitted job is in exactly one place: the queue, a record's job_
@@ -93,14 +106,18 @@
 #include "blocking/wait_times.hpp"
 
 #include <weft/detail/blocking_job.hpp>
+#include <weft/diagnostics.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -122,6 +139,14 @@ struct blocking_pool_config {
   // is started for it. DESIGN §4 says at most 1 ms; not checked, so that
   // tests can use 0.
   std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
+
+  // Named pools (DESIGN §8; design: "Bounded queues" below).
+  std::string name = "blocking";  // in rejections and metrics
+  std::size_t queue_capacity = std::numeric_limits<std::size_t>::max();  // jobs waiting for a thread
+  std::chrono::nanoseconds max_queue_wait{0};  // 0 = no limit
+  // A job that finds no idle thread below the cap starts one at once (the
+  // compute pool: its threads are kept, so there is nothing to wait for).
+  bool start_at_once = false;
 };
 
 struct blocking_pool_metrics {
@@ -130,6 +155,11 @@ struct blocking_pool_metrics {
   std::size_t queue_depth;        // jobs waiting for a thread
   std::uint64_t spawned_jobs;     // jobs ever submitted (before shutdown)
   std::uint64_t threads_started;  // threads ever started (counted as they come up)
+  std::size_t admit_waiters = 0;  // tasks suspended in admit
+  std::uint64_t completed = 0;    // jobs run to completion
+  std::uint64_t rejected = 0;     // queue full, or waited past max_queue_wait
+  duration_histogram queue_wait{};  // submit -> a thread took it (0 for a hand-off)
+  duration_histogram run_time{};    // of the closures that ran
 };
 
 struct pool_thread;
@@ -149,10 +179,32 @@ public:
   ~blocking_pool();
 
   /// Runs `job` on a pool thread. After shutdown: job.cancel(nullptr) at once.
+  /// On a full bounded queue: job.reject(queue full) at once.
   void submit(blocking_job& job) noexcept;
+  /// As submit, but on a full queue returns false and leaves `job` untouched.
+  bool try_submit(blocking_job& job) noexcept;
+  /// As submit if there is room (or after shutdown) and returns true; else
+  /// registers `waiter` (waiter.job = &job, waiter.wake set) at the back of
+  /// the admission FIFO and returns false: the job is submitted when its turn
+  /// comes, then waiter.wake is woken.
+  bool admit_or_wait(blocking_job& job, admit_waiter& waiter) noexcept;
+  /// The task behind `waiter` is gone before it resumed. Still waiting: it
+  /// leaves the FIFO and true is returned (its job was never submitted: the
+  /// caller cancels it). Granted: false (its job was submitted: the caller
+  /// aborts it, which passes the slot on).
+  bool leave_admission(admit_waiter& waiter) noexcept;
+  /// try_spawn: holds a queue slot while the job is made (false: full, or
+  /// admit waiters are ahead), then submit_reserved() fills it or
+  /// release_slot() gives it back.
+  bool reserve_slot() noexcept;
+  void submit_reserved(blocking_job& job) noexcept;
+  void release_slot() noexcept;
   /// A still-queued job is unlinked and true returned (the caller then cancels
-  /// it or resolves its handle); a started or finished one gives false. O(1).
+  /// it or resolves its handle); a started or finished one gives false. O(1)
+  /// (plus granting the freed slot to the next admit waiter).
   bool try_cancel(blocking_job& job) noexcept;
+  const std::string& name() const noexcept { return config_.name; }
+  std::size_t max_threads() const noexcept { return config_.max_threads; }
   /// Shutdown, once (later calls return 0 at once): queued jobs are cancelled,
   /// running jobs get request_stop(), then waits for them up to `deadline`
   /// (nullopt = forever, a past time = not at all) and returns how many still
@@ -160,6 +212,11 @@ public:
   /// others are detached and exit when their job returns. Called on one of
   /// this pool's threads, it does not wait (it would wait for itself).
   std::size_t shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
+  /// shutdown() in two halves, so that a runtime with several pools asks
+  /// every pool's closures to stop before it waits for any: steps 1-3
+  /// (cancel, request stop; once), then the wait (once; returns 0 after).
+  void begin_shutdown() noexcept;
+  std::size_t finish_shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept;
   /// A snapshot, exact when the pool is quiescent.
   blocking_pool_metrics metrics() const noexcept;
 
@@ -187,12 +244,40 @@ private:
   bool arm_supervisor_locked(clock::time_point now) noexcept;
   void poke_supervisor_locked() noexcept;
   static void hand_off(pool_thread& record) noexcept;
+  // Bounded queues (pool_admission.cpp). Work found under the lock and done
+  // after it: wakers of granted admit waiters, a thread start, a poke.
+  struct start_plan {
+    pool_thread* start = nullptr;   // begin_start_locked()'s record (null: allocate one)
+    bool start_due = false;         // start_thread(start) after unlocking
+    bool wake_supervisor = false;
+  };
+  struct after_unlock {
+    static constexpr std::size_t max_grants = 8;
+    std::array<waker, max_grants> granted{};
+    std::array<pool_thread*, max_grants> hand_offs{};
+    std::size_t num_granted = 0;
+    std::size_t num_hand_offs = 0;
+    start_plan plan;
+    bool more = false;              // more grants may be due: lock and grant again
+  };
+  bool has_room_locked() const noexcept { return queue_depth_ + reserved_ < config_.queue_capacity; }
+  bool enqueue(blocking_job& job, bool count_rejection, admit_waiter* waiter, bool reserved = false) noexcept;
+  void enqueue_locked(blocking_job& job, clock::time_point now, start_plan& plan) noexcept;
+  void run_plan(const start_plan& plan) noexcept;
+  void run_after_unlock(after_unlock& todo) noexcept;
+  void grant_more() noexcept;
+  void grant_waiters_locked(clock::time_point now, after_unlock& todo) noexcept;
+  blocking_job* shed_expired_locked(clock::time_point now, std::optional<clock::time_point>& next) noexcept;
+  void cancel_admit_waiters() noexcept;
+  void record_pop_locked(const blocking_job& job, clock::time_point now) noexcept {
+    queue_wait_.record(now - job.pool_queued_at_);
+  }
   static void cancel_all(blocking_job* list, const std::exception_ptr& why) noexcept;
 
   // pool_thread.cpp: the life of a pool thread.
   static void* thread_entry(void* record) noexcept;
   void run_thread(pool_thread& self) noexcept;
-  blocking_job* next_job_locked(pool_thread& self, bool& exit) noexcept;
+  blocking_job* next_job_locked(pool_thread& self, bool& exit, clock::time_point now) noexcept;
   blocking_job* wait_for_job(pool_thread& self) noexcept;
   bool spin_for_hand_off(pool_thread& self) noexcept;
   void exit_thread(pool_thread& self) noexcept;
@@ -228,7 +313,19 @@ private:
   std::uint64_t spawned_jobs_ = 0;
   std::uint64_t threads_started_ = 0;
   std::uint64_t jobs_taken_ = 0;  // by existing threads: claims and queue pops
+  admit_waiter* waiters_head_ = nullptr;  // admission FIFO (bounded queues)
+  admit_waiter* waiters_tail_ = nullptr;
+  std::size_t num_waiters_ = 0;
+  std::size_t reserved_ = 0;  // slots held by try_spawn between reserve and submit
+  std::uint64_t completed_ = 0;
+  std::uint64_t rejected_ = 0;
+  duration_histogram queue_wait_;
+  duration_histogram run_time_;
+  // Shared by every rejection: their what() (join_error::what() quotes it).
+  const std::exception_ptr queue_full_;
+  const std::exception_ptr waited_too_long_;
   bool is_shutdown_ = false;
+  bool shutdown_pending_ = false;  // begun, not yet waited for
   bool detach_on_exit_ = false;   // set by shutdown once it stops joining
   std::optional<pthread_t> last_exiting_;  // exited, not yet joined
   bool supervisor_armed_ = false;          // some job waits for a thread

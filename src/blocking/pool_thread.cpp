@@ -45,6 +45,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
   bool exit = false;
   bool wake_supervisor = false;
   blocking_job* job = nullptr;
+  std::optional<after_unlock> todo;  // grants to admit waiters, after unlocking
   {
     std::lock_guard lock(mutex_);
     --num_starting_;
@@ -57,9 +58,14 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       poke_supervisor_locked();
       wake_supervisor = true;
     }
-    job = next_job_locked(self, exit);
+    job = next_job_locked(self, exit, clock::now());
+    if (waiters_head_ != nullptr && !exit) [[unlikely]] {
+      todo.emplace();
+      grant_waiters_locked(clock::now(), *todo);
+    }
   }
   if (wake_supervisor) futex_wake(supervisor_seq_);
+  if (todo) run_after_unlock(*todo);
 
   while (!exit) {
     // IDLE
@@ -68,10 +74,15 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       if (job == nullptr) break;  // keep-alive ran out, or shutdown
     }
     // BUSY
+    const auto began = clock::now();
     job->run();
+    const auto ended = clock::now();
     blocking_job* done = job;
+    todo.reset();
     {
       std::unique_lock lock(mutex_);
+      run_time_.record(ended - began);
+      ++completed_;
       // acquire: pairs with shutdown's release store of 0 once request_stop()
       // has returned; the job must not be completed (and freed) before that.
       while (self.stop_pending_.load(std::memory_order_acquire) != 0) {
@@ -80,22 +91,28 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
         lock.lock();
       }
       self.job_ = nullptr;
-      job = next_job_locked(self, exit);
+      job = next_job_locked(self, exit, ended);
+      if (waiters_head_ != nullptr && job != nullptr) [[unlikely]] {
+        todo.emplace();
+        grant_waiters_locked(ended, *todo);  // taking the head freed a slot
+      }
     }
     // Available again (busy with the next job or on the idle list) before the
     // result is published.
     done->complete();
+    if (todo) run_after_unlock(*todo);
   }
   // Thread exit
   exit_thread(self);
 }
 
-blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noexcept {
+blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit, clock::time_point now) noexcept {
   if (is_shutdown_) {
     exit = true;
     return nullptr;
   }
   if (blocking_job* job = pop_front_locked()) {
+    record_pop_locked(*job, now);
     self.job_ = job;
     ++jobs_taken_;
     return job;
@@ -182,7 +199,7 @@ void blocking_pool::exit_thread(pool_thread& self) noexcept {
     // list but before it stopped counting saw the pool at its cap and only
     // queued. Nobody else would start a thread for it: see to it here.
     if (!is_shutdown_ && head_ != nullptr) {
-      if (num_threads_ == 0) replacement = begin_start_locked();
+      if (num_threads_ == 0 || !supervisor_) replacement = begin_start_locked();
       else wake_supervisor = arm_supervisor_locked(clock::now());
     }
     if (detach_on_exit_) {

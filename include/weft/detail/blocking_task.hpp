@@ -100,10 +100,25 @@ public:
     if constexpr (stop_aware<F>) stop_.request_stop();
   }
 
+  void reject(std::exception_ptr why) noexcept override {
+    if (claim_unstarted()) {
+      this->result_.template emplace<4>(rejection{std::move(why)});
+      this->finish();
+    }
+    this->release();
+  }
+
   // -- task_header (handle side) ---------------------------------------------------
   void poll() noexcept override {}   // never scheduled: run by the pool
 
   void abort() noexcept override {
+    // Still queued: leave the queue now, so that its slot and the queue
+    // depth are free at once; then the pool's part is ours to cancel.
+    if (this->pool_ != nullptr && phase_.load(std::memory_order_relaxed) == queued &&
+        withdraw_blocking_job(*this->pool_, *this)) {
+      cancel(nullptr);
+      return;
+    }
     if (claim_unstarted()) this->finish();
     else request_stop();
   }
