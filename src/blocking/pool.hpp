@@ -117,6 +117,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <limits>
 #include <optional>
 #include <string>
@@ -266,6 +267,7 @@ private:
   void run_plan(const start_plan& plan) noexcept;
   void run_after_unlock(after_unlock& todo) noexcept;
   void grant_more() noexcept;
+  void grant_after_reservation(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept;
   void grant_waiters_locked(clock::time_point now, after_unlock& todo) noexcept;
   blocking_job* shed_expired_locked(clock::time_point now, std::optional<clock::time_point>& next) noexcept;
   void cancel_admit_waiters() noexcept;

@@ -62,7 +62,11 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
     idle->job_ = &job;
     ++jobs_taken_;
     queue_wait_.record(std::chrono::nanoseconds{0});
-    lock.unlock();
+    if (reserved && waiters_head_ != nullptr) [[unlikely]] {
+      grant_after_reservation(lock);
+    } else {
+      lock.unlock();
+    }
     hand_off(*idle);
     return true;
   }
@@ -84,9 +88,21 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
   ++spawned_jobs_;
   start_plan plan;
   enqueue_locked(job, clock::now(), plan);
-  lock.unlock();
+  if (reserved && waiters_head_ != nullptr) [[unlikely]] {
+    grant_after_reservation(lock);
+  } else {
+    lock.unlock();
+  }
   run_plan(plan);
   return true;
+}
+
+void blocking_pool::grant_after_reservation(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept {
+  // Admit waiters may have queued behind the reservation just used up.
+  after_unlock todo;
+  grant_waiters_locked(clock::now(), todo);
+  lock.unlock();
+  run_after_unlock(todo);
 }
 
 void blocking_pool::enqueue_locked(blocking_job& job, clock::time_point now, start_plan& plan) noexcept {

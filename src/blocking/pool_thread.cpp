@@ -92,9 +92,9 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       }
       self.job_ = nullptr;
       job = next_job_locked(self, exit, ended);
-      if (waiters_head_ != nullptr && job != nullptr) [[unlikely]] {
+      if (waiters_head_ != nullptr) [[unlikely]] {
         todo.emplace();
-        grant_waiters_locked(ended, *todo);  // taking the head freed a slot
+        grant_waiters_locked(ended, *todo);  // taking the head (or going idle) freed room
       }
     }
     // Available again (busy with the next job or on the idle list) before the

@@ -144,7 +144,7 @@ blocking_pool& runtime_core::dedicated_thread(std::string name) {
     // which joins them).
     auto done = std::partition(dedicated_.begin(), dedicated_.end(), [](const auto& p) {
       const blocking_pool_metrics m = p->metrics();
-      return m.threads != 0 || m.queue_depth != 0;
+      return m.spawned_jobs == 0 || m.threads != 0 || m.queue_depth != 0;  // not yet used, or busy
     });
     finished.assign(std::make_move_iterator(done), std::make_move_iterator(dedicated_.end()));
     dedicated_.erase(done, dedicated_.end());
