@@ -46,6 +46,9 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
   bool wake_supervisor = false;
   blocking_job* job = nullptr;
   std::optional<after_unlock> todo;  // grants to admit waiters, after unlocking
+  // When the current job was taken. One clock read per job: a job taken from
+  // the queue right after the previous one began when that one ended.
+  clock::time_point began;
   {
     std::lock_guard lock(mutex_);
     --num_starting_;
@@ -58,10 +61,11 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       poke_supervisor_locked();
       wake_supervisor = true;
     }
-    job = next_job_locked(self, exit, clock::now());
+    began = clock::now();
+    job = next_job_locked(self, exit, began);
     if (waiters_head_ != nullptr && !exit) [[unlikely]] {
       todo.emplace();
-      grant_waiters_locked(clock::now(), *todo);
+      grant_waiters_locked(began, *todo);
     }
   }
   if (wake_supervisor) futex_wake(supervisor_seq_);
@@ -72,9 +76,9 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     if (job == nullptr) {
       job = wait_for_job(self);
       if (job == nullptr) break;  // keep-alive ran out, or shutdown
+      began = clock::now();
     }
     // BUSY
-    const auto began = clock::now();
     job->run();
     const auto ended = clock::now();
     blocking_job* done = job;
@@ -92,6 +96,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       }
       self.job_ = nullptr;
       job = next_job_locked(self, exit, ended);
+      began = ended;
       if (waiters_head_ != nullptr) [[unlikely]] {
         todo.emplace();
         grant_waiters_locked(ended, *todo);  // taking the head (or going idle) freed room
