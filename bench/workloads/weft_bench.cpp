@@ -38,7 +38,7 @@
 #include <utility>
 #include <vector>
 
-#if WEFT_BENCH_HAVE_TBB
+#if WEFT_BENCH_HAVE_TBB && defined(__GLIBCXX__)   // libstdc++'s parallel algorithms run on TBB
 #include <execution>
 #endif
 
@@ -553,7 +553,7 @@ void parallel_for_bench(std::size_t n) {
   verify("spawn_blocking chunks");
   std::string fields = fmt::format("\"n\":{},\"serial_ms\":{:.3f},\"parallel_for_ms\":{:.3f},\"spawn_blocking_chunks_ms\":{:.3f}",
                                    n, serial_ms, weft_ms, blocking_ms);
-#if WEFT_BENCH_HAVE_TBB
+#if WEFT_BENCH_HAVE_TBB && defined(__GLIBCXX__)   // libstdc++'s parallel algorithms run on TBB
   const double par_ms = median_ms([&] {
     std::for_each(std::execution::par, data.begin(), data.end(),
                   [&](const double& x) { out[static_cast<std::size_t>(&x - data.data())] = transform(x); });

@@ -145,8 +145,9 @@ struct blocking_pool_config {
   std::string name = "blocking";  // in rejections and metrics
   std::size_t queue_capacity = std::numeric_limits<std::size_t>::max();  // jobs waiting for a thread
   std::chrono::nanoseconds max_queue_wait{0};  // 0 = no limit
-  // A job that finds no idle thread below the cap starts one at once (the
-  // compute pool: its threads are kept, so there is nothing to wait for).
+  // The first job starts every thread at once, and a job that finds no idle
+  // thread below the cap starts one at once (the compute pool: its threads
+  // are kept, so there is nothing to wait for).
   bool start_at_once = false;
 };
 
@@ -182,8 +183,6 @@ public:
   /// Runs `job` on a pool thread. After shutdown: job.cancel(nullptr) at once.
   /// On a full bounded queue: job.reject(queue full) at once.
   void submit(blocking_job& job) noexcept;
-  /// As submit, but on a full queue returns false and leaves `job` untouched.
-  bool try_submit(blocking_job& job) noexcept;
   /// As submit if there is room (or after shutdown) and returns true; else
   /// registers `waiter` (waiter.job = &job, waiter.wake set) at the back of
   /// the admission FIFO and returns false: the job is submitted when its turn
@@ -250,6 +249,7 @@ private:
   struct start_plan {
     pool_thread* start = nullptr;   // begin_start_locked()'s record (null: allocate one)
     bool start_due = false;         // start_thread(start) after unlocking
+    std::size_t more_starts = 0;    // start_at_once: start the rest of the pool too
     bool wake_supervisor = false;
   };
   struct after_unlock {

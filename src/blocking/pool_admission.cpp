@@ -18,8 +18,6 @@ void blocking_pool::submit(blocking_job& job) noexcept {
   if (!enqueue(job, true, nullptr)) job.reject(queue_full_);
 }
 
-bool blocking_pool::try_submit(blocking_job& job) noexcept { return enqueue(job, false, nullptr); }
-
 bool blocking_pool::admit_or_wait(blocking_job& job, admit_waiter& waiter) noexcept {
   return enqueue(job, false, &waiter);
 }
@@ -118,6 +116,7 @@ void blocking_pool::enqueue_locked(blocking_job& job, clock::time_point now, sta
     // outside the lock.
     plan.start = begin_start_locked();
     plan.start_due = true;
+    if (config_.start_at_once) plan.more_starts = config_.max_threads - num_threads_;
     return;
   }
   if (supervisor_ && arm_supervisor_locked(now)) plan.wake_supervisor = true;
@@ -125,6 +124,15 @@ void blocking_pool::enqueue_locked(blocking_job& job, clock::time_point now, sta
 
 void blocking_pool::run_plan(const start_plan& plan) noexcept {
   if (plan.start_due) start_thread(plan.start);
+  for (std::size_t i = 0; i < plan.more_starts; ++i) {
+    pool_thread* record = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (is_shutdown_ || num_threads_ >= config_.max_threads) break;
+      record = begin_start_locked();
+    }
+    start_thread(record);
+  }
   if (plan.wake_supervisor) futex_wake(supervisor_seq_);
 }
 

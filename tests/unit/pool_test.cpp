@@ -521,8 +521,20 @@ TEST(Compute, UsesExactlyComputeThreadsStartedOnFirstUse) {
   rt.block_on(body());
   EXPECT_LE(ids.size(), 3u);
   EXPECT_EQ(names, std::set<std::string>{"weft-c"});
-  EXPECT_LE(rt.pool("compute").metrics().threads, 3u);
+  EXPECT_EQ(rt.pool("compute").metrics().threads, 3u);   // all of them, and kept
   EXPECT_EQ(rt.pool("compute").metrics().completed, 30u);
+}
+
+TEST(Compute, TheFirstJobStartsEveryComputeThread) {
+  auto rt = runtime::builder::multi_thread().worker_threads(1).compute_threads(2).build();
+  EXPECT_EQ(rt.metrics().pools[1].threads, 0u);   // "compute", before first use
+  auto body = []() -> task<int> {
+    auto h = weft::spawn_compute([] { return 6; });
+    co_return co_await h;
+  };
+  EXPECT_EQ(rt.block_on(body()), 6);
+  EXPECT_TRUE(eventually([&] { return rt.pool("compute").metrics().started_threads == 2; }));
+  EXPECT_EQ(rt.pool("compute").metrics().threads, 2u);
 }
 
 TEST(Compute, ParallelForVisitsEveryIndexOnce) {
