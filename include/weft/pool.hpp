@@ -284,6 +284,7 @@ task<void> parallel_for(std::size_t n, F f) {
   // Stops handing out chunks if this frame is destroyed (cancelled).
   struct stop_on_exit {
     shared* s;
+    // relaxed: only a hint to stop taking chunks; no data is published through it.
     ~stop_on_exit() { s->stop.store(true, std::memory_order_relaxed); }
   } guard{state.get()};
   std::vector<join_handle<void>> runners;
@@ -301,7 +302,7 @@ task<void> parallel_for(std::size_t n, F f) {
         } catch (...) {
           std::lock_guard lock(state->mutex);
           if (!state->error) state->error = std::current_exception();
-          state->stop.store(true, std::memory_order_relaxed);
+          state->stop.store(true, std::memory_order_relaxed);   // relaxed: a hint, as above
         }
       }
     }, std::source_location::current()));
