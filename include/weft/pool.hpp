@@ -67,17 +67,16 @@ blocking_pool& dedicated_thread(runtime_core& core, std::string name);
 template <class F>
 using pool_job_t = blocking_task<blocking_result_t<std::decay_t<F>>, std::decay_t<F>>;
 
+/// (The pool sets the job's queue_ when the job is submitted to it.)
 template <class F>
-pool_job_t<F>* make_pool_job(runtime_core& core, blocking_pool& pool, F&& f, std::source_location where) {
-  auto* job = new pool_job_t<F>(scheduler_of(core), where, std::forward<F>(f));
-  job->pool_ = &pool;
-  return job;
+pool_job_t<F>* make_pool_job(runtime_core& core, F&& f, std::source_location where) {
+  return new pool_job_t<F>(scheduler_of(core), where, std::forward<F>(f));
 }
 
 template <class F>
 auto spawn_on_pool(runtime_core& core, blocking_pool& pool, F&& f, std::source_location where) {
   if constexpr (check_blocking_closure<F>()) {
-    auto* job = make_pool_job(core, pool, std::forward<F>(f), where);
+    auto* job = make_pool_job(core, std::forward<F>(f), where);
     join_handle<blocking_result_t<std::decay_t<F>>> h(job);
     submit_to_pool(pool, *job);
     return h;
@@ -201,7 +200,7 @@ public:
     if (!detail::reserve_pool_slot(*pool_)) return result(std::unexpected(pool_full{}));
     detail::pool_job_t<F>* job = nullptr;
     try {
-      job = detail::make_pool_job(core(), *pool_, std::forward<F>(f), where);
+      job = detail::make_pool_job(core(), std::forward<F>(f), where);
     } catch (...) {
       detail::release_pool_slot(*pool_);
       throw;
@@ -225,7 +224,7 @@ private:
   // blocking_pool admit() was called on may be gone before it resumes.
   template <class R, class F>
   static task<join_handle<R>> admit_job(blocking_pool self, F f, std::source_location where) {
-    auto* job = detail::make_pool_job(self.core(), *self.pool_, std::move(f), where);
+    auto* job = detail::make_pool_job(self.core(), std::move(f), where);
     join_handle<R> h(job);
     detail::admission admitted(*self.pool_, *job, *job);
     co_await admitted;

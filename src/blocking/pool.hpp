@@ -169,7 +169,7 @@ struct pool_thread;
 /// The elastic pool of threads that runs blocking jobs (design above).
 ///
 /// Thread safety: every member function may be called from any thread.
-class blocking_pool : public std::enable_shared_from_this<blocking_pool> {
+class blocking_pool final : public std::enable_shared_from_this<blocking_pool>, public blocking_queue {
   struct private_tag {};
 
 public:
@@ -202,7 +202,7 @@ public:
   /// A still-queued job is unlinked and true returned (the caller then cancels
   /// it or resolves its handle); a started or finished one gives false. O(1)
   /// (plus granting the freed slot to the next admit waiter).
-  bool try_cancel(blocking_job& job) noexcept;
+  bool try_cancel(blocking_job& job) noexcept override;
   const std::string& name() const noexcept { return config_.name; }
   std::size_t max_threads() const noexcept { return config_.max_threads; }
   /// Shutdown, once (later calls return 0 at once): queued jobs are cancelled,

@@ -12,8 +12,6 @@ namespace weft::detail {
 
 using blocking_sync::futex_wake;
 
-bool withdraw_blocking_job(blocking_pool& pool, blocking_job& job) noexcept { return pool.try_cancel(job); }
-
 void blocking_pool::submit(blocking_job& job) noexcept {
   if (!enqueue(job, true, nullptr)) job.reject(queue_full_);
 }
@@ -45,6 +43,7 @@ void blocking_pool::release_slot() noexcept {
 }
 
 bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waiter* waiter, bool reserved) noexcept {
+  job.queue_ = this;   // abort() of a queued job leaves the queue at once (try_cancel)
   std::unique_lock lock(mutex_);
   if (reserved) --reserved_;  // the slot is this job's now
   if (is_shutdown_) {

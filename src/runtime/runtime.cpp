@@ -33,10 +33,7 @@ schedule_target& scheduler_of(runtime_core& core) noexcept { return core.tasks()
 
 bool spawn_on(runtime_core& core, task_header& task) noexcept { return core.tasks().spawn(task); }
 
-void submit_blocking(runtime_core& core, blocking_job& job) noexcept {
-  job.pool_ = &core.pool();
-  core.pool().submit(job);
-}
+void submit_blocking(runtime_core& core, blocking_job& job) noexcept { core.pool().submit(job); }
 
 blocking_pool* find_pool(runtime_core& core, std::string_view name) noexcept { return core.find_pool(name); }
 

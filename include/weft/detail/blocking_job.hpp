@@ -11,11 +11,19 @@
 
 namespace weft::detail {
 
-class blocking_pool;
 class blocking_job;
-/// If `job` still waits in `pool`'s queue, takes it out (freeing its slot)
-/// and returns true; the caller then owns the pool's part of the job.
-bool withdraw_blocking_job(blocking_pool& pool, blocking_job& job) noexcept;
+
+/// Where a job waits for a thread: lets abort() take a job that never
+/// started out of the queue at once (the pool implements it).
+class blocking_queue {
+public:
+  /// Unlinks `job` if it is still queued and gives true: the queue then
+  /// never touches it again. False if a thread or shutdown took it.
+  virtual bool try_cancel(blocking_job& job) noexcept = 0;
+
+protected:
+  ~blocking_queue() = default;
+};
 
 /// Intrusive unit of blocking work. The pool never allocates per job and
 /// never frees a job: the job owns itself (see blocking_task).
@@ -42,12 +50,11 @@ public:
   /// The pool's intrusive links; no one else touches them.
   blocking_job* pool_prev_ = nullptr;
   blocking_job* pool_next_ = nullptr;
+  /// Set by submit: the queue the job may wait in.
+  blocking_queue* queue_ = nullptr;
   /// When the job entered the queue (set by the pool under its lock): its
   /// queue wait, and max_queue_wait's deadline.
   std::chrono::steady_clock::time_point pool_queued_at_{};
-  /// The pool it was submitted to, so that abort() can take it out of the
-  /// queue at once (set before submit, never changed).
-  blocking_pool* pool_ = nullptr;
 
 protected:
   blocking_job() = default;

@@ -112,11 +112,14 @@ public:
   void poll() noexcept override {}   // never scheduled: run by the pool
 
   void abort() noexcept override {
-    // Still queued: leave the queue now, so that its slot and the queue
-    // depth are free at once; then the pool's part is ours to cancel.
-    if (this->pool_ != nullptr && phase_.load(std::memory_order_relaxed) == queued &&
-        withdraw_blocking_job(*this->pool_, *this)) {
-      cancel(nullptr);
+    // Still queued: leave the queue now, so that the queue (and its gauge)
+    // forgets the job at once rather than when a thread would reach it.
+    // (Only while unstarted: a finished job's pool may be gone — a handle can
+    // outlive its runtime — and a queued job's pool is alive.)
+    if (this->queue_ != nullptr && phase_.load(std::memory_order_relaxed) == queued &&
+        this->queue_->try_cancel(*this)) {
+      if (claim_unstarted()) this->finish();
+      this->release();   // the pool's reference: it never reaches the job now
       return;
     }
     if (claim_unstarted()) this->finish();
