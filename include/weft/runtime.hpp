@@ -58,6 +58,7 @@ namespace detail {
 
 class runtime_core;
 class blocking_job;
+class blocking_pool;   // src/blocking: one pool's threads and queue
 struct runtime_config;
 
 /// Everything runtime::builder collects.
