@@ -5,7 +5,7 @@
 # Otherwise: prints the command to run and exits 1 if anything is missing.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libgtest-dev libbenchmark-dev libfmt-dev libcli11-dev)
+packages=(g++ cmake ninja-build libgtest-dev libbenchmark-dev libfmt-dev libcli11-dev libtbb-dev)
 # examples/http_sqlite (HTTP parser, SQLite) and its test (curl drives check.sh).
 packages+=(libhttp-parser-dev libsqlite3-dev curl)
 # promtool: diagnostics_test checks to_prometheus with `promtool check metrics`.
