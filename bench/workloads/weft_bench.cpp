@@ -11,7 +11,11 @@
 //   (--quick divides each N by 10; --diagnostics off turns the stall
 //   detector and long-blocking reports off, to measure what they cost:
 //   bench/diagnostics_cost.sh)
+//
+// Two weft-only workloads (issue 12, run only when named): pool_admission
+// and parallel_for; see bench/README.md, "Pools".
 #include <weft/net.hpp>
+#include <weft/pool.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 #include <weft/time.hpp>
@@ -37,6 +41,10 @@
 #include <utility>
 #include <vector>
 
+#if WEFT_BENCH_HAVE_TBB && defined(__GLIBCXX__)   // libstdc++'s parallel algorithms run on TBB
+#include <execution>
+#endif
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,9 +60,10 @@ constexpr std::size_t workers = 2;
 constexpr int load_closures = 256;
 constexpr auto load_sleep = 50ms;
 
-constexpr std::array<std::string_view, 8> bench_names = {
+constexpr std::array<std::string_view, 10> bench_names = {
     "blocking_throughput", "blocking_roundtrip",       "spawn_throughput", "timer_idle",
     "timer_under_blocking_load", "echo_under_blocking_load", "burst_reuse", "shutdown_bounded",
+    "pool_admission",      "parallel_for",
 };
 
 // --diagnostics: the stall detector and long-blocking reports at their
@@ -396,6 +405,171 @@ void shutdown_bounded() {
   emit("shutdown_bounded", fmt::format("\"wall_ms\":{:.3f}", wall_us / 1000.0));
 }
 
+// ---------------------------------------------------------------------------
+// pool_admission (weft only; issue 12): 8 producer tasks admit N jobs into a
+// pool with queue_capacity 64 and 4 threads — jobs/s and the admit wait p99 —
+// vs the same jobs through spawn_blocking into a 4-thread default pool, whose
+// queue is unbounded: its jobs/s and peak queue depth.
+
+constexpr int producers = 8;
+
+/// A short job: about a microsecond of work.
+std::uint64_t short_job(std::uint64_t i) {
+  std::uint64_t x = i;
+  for (int k = 0; k < 200; ++k) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  return x;
+}
+
+void pool_admission(std::size_t n) {
+  const std::size_t per_producer = n / producers;
+  // 1. admit into a bounded pool.
+  double admit_jobs_per_s = 0;
+  double admit_p99_us = 0;
+  std::size_t bounded_peak = 0;
+  {
+    auto rt = weft::runtime::builder::multi_thread()
+                  .worker_threads(workers)
+                  .blocking_pool("bounded", {.max_threads = 4, .queue_capacity = 64})
+                  .build();
+    auto pool = rt.pool("bounded");
+    std::vector<std::vector<double>> waits(producers);
+    const auto t0 = clock_type::now();
+    rt.block_on([](weft::blocking_pool p, std::size_t count, std::vector<std::vector<double>>& w,
+                   std::size_t& peak) -> weft::task<void> {
+      std::vector<weft::join_handle<void>> ps;
+      for (int k = 0; k < producers; ++k) {
+        ps.push_back(weft::spawn([](weft::blocking_pool q, std::size_t c, std::vector<double>& out,
+                                    std::size_t& pk) -> weft::task<void> {
+          out.reserve(c);
+          std::vector<weft::join_handle<std::uint64_t>> handles;
+          handles.reserve(c);
+          for (std::size_t i = 0; i < c; ++i) {
+            const auto a = clock_type::now();
+            auto job = [i] { return short_job(i); };
+            handles.push_back(co_await q.admit(std::move(job)));
+            out.push_back(us(clock_type::now() - a));
+            if ((i & 255) == 0) pk = std::max(pk, q.metrics().queue_depth);
+          }
+          for (auto& h : handles) co_await h;
+        }(p, count, w[static_cast<std::size_t>(k)], peak)));
+      }
+      for (auto& h : ps) co_await h;
+    }(pool, per_producer, waits, bounded_peak));
+    admit_jobs_per_s = static_cast<double>(per_producer * producers) / std::chrono::duration<double>(clock_type::now() - t0).count();
+    std::vector<double> all;
+    for (auto& w : waits) all.insert(all.end(), w.begin(), w.end());
+    admit_p99_us = pct(sorted(std::move(all)), 99);
+  }
+  // 2. spawn_blocking into a 4-thread default pool (unbounded queue).
+  double spawn_jobs_per_s = 0;
+  std::size_t spawn_peak = 0;
+  {
+    auto rt = weft::runtime::builder::multi_thread().worker_threads(workers).max_blocking_threads(4).build();
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> peak{0};
+    std::thread sampler([&] {
+      while (!done.load(std::memory_order_relaxed)) {
+        const std::size_t d = rt.metrics().blocking_queue_depth;
+        if (d > peak.load(std::memory_order_relaxed)) peak.store(d, std::memory_order_relaxed);
+        std::this_thread::sleep_for(50us);
+      }
+    });
+    const auto t0 = clock_type::now();
+    rt.block_on([](std::size_t count) -> weft::task<void> {
+      std::vector<weft::join_handle<void>> ps;
+      for (int k = 0; k < producers; ++k) {
+        ps.push_back(weft::spawn([](std::size_t c) -> weft::task<void> {
+          std::vector<weft::join_handle<std::uint64_t>> handles;
+          handles.reserve(c);
+          for (std::size_t i = 0; i < c; ++i) handles.push_back(weft::spawn_blocking([i] { return short_job(i); }));
+          for (auto& h : handles) co_await h;
+        }(count)));
+      }
+      for (auto& h : ps) co_await h;
+    }(per_producer));
+    spawn_jobs_per_s = static_cast<double>(per_producer * producers) / std::chrono::duration<double>(clock_type::now() - t0).count();
+    done = true;
+    sampler.join();
+    spawn_peak = peak.load();
+  }
+  emit("pool_admission",
+       fmt::format("\"jobs_per_s\":{:.1f},\"admit_wait_p99_us\":{:.3f},\"bounded_peak_queue_depth\":{},"
+                   "\"spawn_blocking_jobs_per_s\":{:.1f},\"spawn_blocking_peak_queue_depth\":{}",
+                   admit_jobs_per_s, admit_p99_us, bounded_peak, spawn_jobs_per_s, spawn_peak));
+}
+
+// ---------------------------------------------------------------------------
+// parallel_for (weft only; issue 12): a parallel transform-and-sum of N
+// doubles, median of 5 runs each: weft::parallel_for on the compute pool vs
+// std::for_each(std::execution::par) (libstdc++ on TBB) vs the same chunks
+// through spawn_blocking vs one thread.
+
+double transform(double x) { return std::sqrt(x) * 1.0001 + std::sin(x); }
+
+template <class F>
+double median_ms(F run) {
+  std::vector<double> t;
+  for (int r = 0; r < 5; ++r) {
+    const auto t0 = clock_type::now();
+    run();
+    t.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+  }
+  return pct(sorted(std::move(t)), 50);
+}
+
+void parallel_for_bench(std::size_t n) {
+  std::vector<double> data(n);
+  for (std::size_t i = 0; i < n; ++i) data[i] = static_cast<double>(i);
+  std::vector<double> out(n);
+  double check = 0;
+  auto rt = weft::runtime::builder::multi_thread().worker_threads(workers).build();
+  const std::size_t cores = std::max(1U, std::thread::hardware_concurrency());
+  const double serial_ms = median_ms([&] {
+    for (std::size_t i = 0; i < n; ++i) out[i] = transform(data[i]);
+  });
+  for (double v : out) check += v;
+  const auto verify = [&](const char* what) {
+    double sum = 0;
+    for (double v : out) sum += v;
+    if (std::abs(sum - check) > 1e-6 * std::abs(check)) fail(std::string(what) + ": wrong sum");
+    std::fill(out.begin(), out.end(), 0.0);
+  };
+  const double weft_ms = median_ms([&] {
+    rt.block_on([](std::vector<double>& in, std::vector<double>& o) -> weft::task<void> {
+      co_await weft::parallel_for(in.size(), [&in, &o](std::size_t i) { o[i] = transform(in[i]); });
+    }(data, out));
+  });
+  verify("parallel_for");
+  // The same chunks as parallel_for makes (8 per core), each a spawn_blocking job.
+  const std::size_t chunks = std::min(n, cores * 8);
+  const double blocking_ms = median_ms([&] {
+    rt.block_on([](std::vector<double>& in, std::vector<double>& o, std::size_t c) -> weft::task<void> {
+      const std::size_t size = (in.size() + c - 1) / c;
+      std::vector<weft::join_handle<void>> hs;
+      for (std::size_t b = 0; b < in.size(); b += size) {
+        const std::size_t e = std::min(in.size(), b + size);
+        hs.push_back(weft::spawn_blocking([&in, &o, b, e] {
+          for (std::size_t i = b; i < e; ++i) o[i] = transform(in[i]);
+        }));
+      }
+      for (auto& h : hs) co_await h;
+    }(data, out, chunks));
+  });
+  verify("spawn_blocking chunks");
+  std::string fields = fmt::format("\"n\":{},\"serial_ms\":{:.3f},\"parallel_for_ms\":{:.3f},\"spawn_blocking_chunks_ms\":{:.3f}",
+                                   n, serial_ms, weft_ms, blocking_ms);
+#if WEFT_BENCH_HAVE_TBB && defined(__GLIBCXX__)   // libstdc++'s parallel algorithms run on TBB
+  const double par_ms = median_ms([&] {
+    std::for_each(std::execution::par, data.begin(), data.end(),
+                  [&](const double& x) { out[static_cast<std::size_t>(&x - data.data())] = transform(x); });
+  });
+  verify("std::execution::par");
+  fields += fmt::format(",\"std_par_ms\":{:.3f},\"parallel_for_vs_std_par\":{:.3f}", par_ms, weft_ms / par_ms);
+#endif
+  fields += fmt::format(",\"parallel_for_vs_spawn_blocking\":{:.3f}", weft_ms / blocking_ms);
+  emit("parallel_for", fields);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -406,14 +580,18 @@ int main(int argc, char** argv) {
   std::string diagnostics = "on";
   app.add_option("--diagnostics", diagnostics, "stall detector and long-blocking reports: on (default) or off")
       ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("bench", selected, "workloads to run (default: all, in this order)")
+  app.add_option("bench", selected, "workloads to run (default: all but the weft-only pool_admission and parallel_for, in this order)")
       ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));
   CLI11_PARSE(app, argc, argv);
 
   diagnostics_on = diagnostics == "on";
   const std::size_t div = quick ? 10 : 1;
+  // The weft-only workloads (pools, issue 12) have no anchor to compare
+  // with: they run only when named, so that compare.sh's rounds stay as they were.
+  const auto weft_only = [](std::string_view name) { return name == "pool_admission" || name == "parallel_for"; };
   const auto wanted = [&](std::string_view name) {
-    return selected.empty() || std::find(selected.begin(), selected.end(), name) != selected.end();
+    if (selected.empty()) return !weft_only(name);
+    return std::find(selected.begin(), selected.end(), name) != selected.end();
   };
   try {
     for (const std::string_view name : bench_names) {
@@ -427,6 +605,8 @@ int main(int argc, char** argv) {
       else if (name == "echo_under_blocking_load") echo_under_blocking_load(10'000 / div);
       else if (name == "burst_reuse") burst_reuse(1'000 / div);
       else if (name == "shutdown_bounded") shutdown_bounded();
+      else if (name == "pool_admission") pool_admission(100'000 / div);
+      else if (name == "parallel_for") parallel_for_bench(20'000'000 / div);
       fmt::print(stderr, "[{}: {:.2f} s]\n", name, std::chrono::duration<double>(clock_type::now() - t0).count());
     }
   } catch (const std::exception& e) {

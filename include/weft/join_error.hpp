@@ -24,21 +24,30 @@ public:
   /// The task `id`, spawned at `where`, threw `payload` (or, for a blocking
   /// closure that never got a thread, the std::system_error of the refusal).
   static join_error panicked(task_id id, std::source_location where, std::exception_ptr payload);
+  /// The blocking job `id`, spawned at `where`, was refused by a bounded
+  /// pool; `reason`'s what() says which and why ("rejected by pool \"db\":
+  /// queue full").
+  static join_error rejected(task_id id, std::source_location where, const std::exception_ptr& reason);
 
-  bool is_cancelled() const noexcept { return !payload_; }
+  bool is_cancelled() const noexcept { return !payload_ && !rejected_; }
   bool is_panic() const noexcept { return static_cast<bool>(payload_); }
+  /// Refused by a full pool, or waited longer than its max_queue_wait
+  /// (weft/pool.hpp): neither cancelled nor a panic. The closure never ran.
+  bool is_rejected() const noexcept { return rejected_; }
   /// What the task threw; null if it was cancelled.
   std::exception_ptr panic_payload() const noexcept { return payload_; }
   task_id id() const noexcept { return id_; }
-  /// "task 7 (spawned at main.cpp:42) panicked: boom" / "task 7 (...) was cancelled".
+  /// "task 7 (spawned at main.cpp:42) panicked: boom" / "task 7 (...) was cancelled" /
+  /// "task 7 (...) was rejected by pool \"db\": queue full".
   const char* what() const noexcept override { return message_.c_str(); }
 
 private:
-  join_error(task_id id, std::exception_ptr payload, std::string message) noexcept
-      : id_(id), payload_(std::move(payload)), message_(std::move(message)) {}
+  join_error(task_id id, std::exception_ptr payload, std::string message, bool rejected = false) noexcept
+      : id_(id), payload_(std::move(payload)), message_(std::move(message)), rejected_(rejected) {}
   task_id id_;
   std::exception_ptr payload_;
   std::string message_;
+  bool rejected_ = false;
 };
 
 }  // namespace weft

@@ -5,6 +5,7 @@
 /// and the blocking pool, drive a task from outside, and shut down.
 
 #include <weft/detail/blocking_task.hpp>
+#include <weft/detail/pool_types.hpp>
 #include <weft/detail/spawned_task.hpp>
 #include <weft/diagnostics.hpp>
 #include <weft/join_handle.hpp>
@@ -19,9 +20,13 @@
 #include <source_location>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace weft {
+
+class blocking_pool;
 
 /// Thrown by handle::current() (and so by spawn/spawn_blocking) outside a
 /// runtime: "must be called from the context of a weft runtime".
@@ -46,6 +51,9 @@ struct runtime_metrics {
   duration_histogram blocking_queue_wait;      ///< default pool: submit to start of each job
   duration_histogram blocking_run_time;        ///< default pool: how long each closure ran
   duration_histogram poll_time;                ///< every poll; empty unless enable_poll_time_histogram()
+  /// Every pool (weft/pool.hpp), sorted by name; "blocking" and "compute"
+  /// are always there (compute with 0 threads before its first use).
+  std::vector<pool_metrics> pools;
 };
 
 /// A blocking closure still running when shutdown_timeout returned.
@@ -66,6 +74,7 @@ namespace detail {
 
 class runtime_core;
 class blocking_job;
+class blocking_pool;   // src/blocking: one pool's threads and queue
 struct runtime_config;
 
 /// Everything runtime::builder collects.
@@ -86,6 +95,14 @@ struct runtime_config {
   std::chrono::nanoseconds long_blocking_threshold = std::chrono::seconds(10);   // 0 = off
   std::function<void(const long_blocking_report&)> on_long_blocking;          // null: a line on stderr
   bool poll_time_histogram = false;
+  // Pools (weft/pool.hpp). "blocking" takes max_blocking_threads and
+  // thread_keep_alive above plus these two; checked by build().
+  std::size_t blocking_queue_capacity = pool_options{}.queue_capacity;
+  std::chrono::nanoseconds blocking_max_queue_wait{0};
+  std::size_t compute_threads = 0;   // 0 = hardware_concurrency()
+  bool compute_threads_set = false;  // compute_threads(0) is an error, the default is not
+  pool_options compute_options{};    // its max_threads and keep_alive are unused
+  std::vector<std::pair<std::string, pool_options>> pools;   // the user's, in call order
 };
 
 // Non-template entry points into src/runtime.
@@ -94,6 +111,8 @@ runtime_core& current_core();
 schedule_target& scheduler_of(runtime_core& core) noexcept;
 bool spawn_on(runtime_core& core, task_header& task) noexcept;
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept;
+/// The pool named `name`, or null (weft/pool.hpp).
+blocking_pool* find_pool(runtime_core& core, std::string_view name) noexcept;
 /// Blocks (or, on the current-thread flavor, drives the runtime) until `root`
 /// completes.
 void drive_until(runtime_core& core, const task_header& root);
@@ -104,6 +123,8 @@ template <class T>
 join_handle<T> spawn_task(runtime_core& core, task<T> t, std::source_location where);
 template <class F>
 auto spawn_blocking_on(runtime_core& core, F&& f, std::source_location where);
+template <class F>
+consteval bool check_blocking_closure();
 
 }  // namespace detail
 
@@ -153,6 +174,10 @@ public:
   ///     for (const auto& t : weft::handle::current().dump())
   ///       std::println("{} {}:{}", t.id, t.spawned_at.file_name(), t.spawned_at.line());
   std::vector<task_snapshot> dump() const;
+  /// The blocking pool `name` ("blocking", "compute" or one declared with
+  /// builder::blocking_pool; weft/pool.hpp).
+  /// Errors: std::out_of_range naming it if there is no such pool.
+  blocking_pool pool(std::string_view name) const;
 
   /// Internal.
   explicit handle(std::shared_ptr<detail::runtime_core> core) noexcept : core_(std::move(core)) {}
@@ -215,6 +240,9 @@ public:
   /// As handle::dump().
   std::vector<task_snapshot> dump() const;
 
+  /// As handle::pool.
+  blocking_pool pool(std::string_view name) const;
+
   /// Internal: builds from a raw configuration (tests use its seams).
   static runtime from_config(const detail::runtime_config& config) { return runtime(config); }
 
@@ -269,6 +297,13 @@ public:
   builder& on_long_blocking(std::function<void(const long_blocking_report&)> handler);
   /// Fills runtime_metrics::poll_time: costs two clock reads per poll.
   builder& enable_poll_time_histogram();
+  /// Declares the blocking pool `name` with `options` (weft/pool.hpp);
+  /// "blocking" and "compute" reconfigure those pools. Checked by build():
+  /// std::invalid_argument naming the pool and the field.
+  builder& blocking_pool(std::string name, pool_options options);
+  /// Threads of the "compute" pool (default hardware_concurrency()); 0 is
+  /// refused by build().
+  builder& compute_threads(std::size_t n);
 
   [[nodiscard]] runtime build() const;
 
@@ -288,8 +323,10 @@ join_handle<T> detail::spawn_task(runtime_core& core, task<T> t, std::source_loc
   return h;
 }
 
+/// The closure rules of spawn_blocking (and of every pool, weft/pool.hpp),
+/// each with the message that says what to do.
 template <class F>
-auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location where) {
+consteval bool detail::check_blocking_closure() {
   using Fn = std::decay_t<F>;
   static_assert(owns_inputs<F>,
                 "weft::spawn_blocking: the closure must own its inputs. It is moved (or copied) into the "
@@ -303,7 +340,13 @@ auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location w
                 "weft::task or a coroutine lambda) and cannot co_await on a blocking thread. Move the "
                 "async work outside the closure: run only the synchronous part in spawn_blocking, then "
                 "co_await the join_handle back in async code.");
-  if constexpr (owns_inputs<F> && is_blocking_callable<Fn> && is_synchronous<Fn>()) {
+  return owns_inputs<F> && is_blocking_callable<Fn> && is_synchronous<Fn>();
+}
+
+template <class F>
+auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location where) {
+  using Fn = std::decay_t<F>;
+  if constexpr (check_blocking_closure<F>()) {
     using R = blocking_result_t<Fn>;
     auto* job = new blocking_task<R, Fn>(scheduler_of(core), where, std::forward<F>(f));
     join_handle<R> h(job);

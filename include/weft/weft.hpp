@@ -10,6 +10,7 @@
 #include <weft/join_handle.hpp>
 #include <weft/join_set.hpp>
 #include <weft/net.hpp>
+#include <weft/pool.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 #include <weft/sync.hpp>

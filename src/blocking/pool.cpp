@@ -24,6 +24,8 @@ std::shared_ptr<blocking_pool> blocking_pool::create(blocking_pool_config config
     throw std::invalid_argument("weft: max_blocking_threads must be > 0");
   }
   auto pool = std::make_shared<blocking_pool>(std::move(config), private_tag{});
+  // A pool that starts its threads at once and sheds nothing never needs one.
+  if (pool->config_.start_at_once && pool->config_.max_queue_wait.count() <= 0) return pool;
   pthread_t supervisor;
   // The supervisor holds a raw pointer: ~blocking_pool stops and joins it.
   if (const int err = pthread_create(&supervisor, nullptr, &supervisor_entry, pool.get())) {
@@ -40,7 +42,11 @@ blocking_pool::blocking_pool(blocking_pool_config config, private_tag)
       num_cpus_(std::max(1U, std::thread::hardware_concurrency())),
       max_spinners_(std::max(1U, num_cpus_ / 2)),
       // An eighth of the delay: a thread may start that much early, never late.
-      wait_times_(config_.spawn_delay / 8) {}
+      wait_times_(config_.spawn_delay / 8),
+      queue_full_(std::make_exception_ptr(
+          std::runtime_error("rejected by pool \"" + config_.name + "\": queue full"))),
+      waited_too_long_(std::make_exception_ptr(
+          std::runtime_error("rejected by pool \"" + config_.name + "\": waited longer than max_queue_wait"))) {}
 
 blocking_pool::~blocking_pool() {
   // Every pool thread holds a reference, so none is alive unless this runs on
@@ -70,59 +76,12 @@ blocking_pool::~blocking_pool() {
   }
 }
 
-void blocking_pool::submit(blocking_job& job) noexcept {
-  const auto now = clock::now();
-  job.queue_ = this;
-  job.submitted_ns_ = now.time_since_epoch().count();
-  std::unique_lock lock(mutex_);
-  if (is_shutdown_) {
-    lock.unlock();
-    job.cancel(nullptr);
-    return;
-  }
-  ++spawned_jobs_;
-  if (pool_thread* idle = idle_) {
-    // Claimed here, under the lock: no other submit can hand it a job, and it
-    // cannot time out from under us (it checks is_idle_ under the lock).
-    remove_idle_locked(*idle);
-    idle->job_ = &job;
-    ++jobs_taken_;
-    lock.unlock();
-    hand_off(*idle);
-    return;
-  }
-  push_back_locked(job, now);
-  if (num_threads_ >= config_.max_threads) return;  // at the cap: FIFO
-  if (num_threads_ == 0) {
-    // Nothing can come free: start a thread now, outside the lock.
-    pool_thread* record = begin_start_locked();
-    lock.unlock();
-    start_thread(record);
-    return;
-  }
-  const bool wake = arm_supervisor_locked(now);
-  lock.unlock();
-  if (wake) futex_wake(supervisor_seq_);
-}
-
-bool blocking_pool::try_cancel(blocking_job& job) noexcept {
-  std::lock_guard lock(mutex_);
-  if (!is_queued_locked(job)) return false;
-  // See wait_times.hpp for why a removal from the middle drops the newest time.
-  if (&job == head_) {
-    wait_times_.pop_oldest();
-  } else {
-    wait_times_.pop_newest();
-  }
-  unlink_locked(job);
-  return true;
-}
-
 blocking_pool_metrics blocking_pool::metrics() const noexcept {
   blocking_pool_metrics m;
   {
     std::lock_guard lock(mutex_);
-    m = {num_threads_, num_idle_, queue_depth_, spawned_jobs_, threads_started_, long_blocking_jobs_, {}, {}};
+    m = {num_threads_, num_idle_, queue_depth_, spawned_jobs_, threads_started_, long_blocking_jobs_,
+         num_waiters_, completed_, rejected_,   {},            {}};
   }
   // acquire: pairs with the release publication of each record in run_thread.
   for (const pool_thread* r = all_records_.load(std::memory_order_acquire); r != nullptr; r = r->all_next_) {
@@ -149,6 +108,7 @@ void blocking_pool::push_back_locked(blocking_job& job, clock::time_point now) n
     head_ = &job;
   }
   tail_ = &job;
+  job.submitted_ns_ = now.time_since_epoch().count();
   wait_times_.push(now);
   ++queue_depth_;
 }

@@ -58,6 +58,19 @@
 // under the lock: still on the idle list -> leave it and exit; already claimed
 // -> the hand-off is on its way, wait for it.
 //
+// # Bounded queues (named pools, DESIGN §8; pool_admission.cpp)
+// queue_capacity bounds queue_depth_, the jobs waiting for a thread (a job in
+// its spawn_delay wait counts; a running one does not). submit() on a full
+// queue rejects the job at once, try_submit() leaves it untouched. admit
+// waiters form a FIFO of admit_waiter records in the waiting tasks' frames;
+// whoever frees a slot (a thread taking the head, a try_cancel/abort, a
+// max_queue_wait rejection) grants it under the same lock to the head waiter
+// by submitting its job, and wakes it after unlocking. So a waiter never
+// loses its slot to a later spawn, and an aborted job frees its slot at once.
+// max_queue_wait: the supervisor also sleeps until the head job's deadline
+// and rejects every job queued that long (the head is always the oldest).
+// The default pool has neither bound: one compare on its submit path.
+//
 // # Invariants (under mutex_)
 // - idle list non-empty => queue empty.
 // - A submitted job is in exactly one place: the queue, a record's job_
@@ -78,11 +91,14 @@
 //
 // # Diagnostics (pool_diagnostics.cpp)
 // Per instance, so that every named pool has its own: submit stamps the job
-// (submitted_ns_, one clock read); the thread reads the clock before and
+// (submitted_ns_, one clock read, also max_queue_wait's start; an admitted
+// job is stamped when it is granted its slot); the thread reads the clock before and
 // after run() and records queue wait and run time in histograms of its own
 // record (histogram_cells: no shared line, no read-modify-write); all records
 // are on an append-only list (all_records_) that metrics() walks without the
-// lock. A record's started_ns_ says when its job began, for the watchdog's
+// lock. These per-record cells are the only histograms of a pool:
+// pool_metrics (weft/pool.hpp) and runtime_metrics' blocking_* read them.
+// A record's started_ns_ says when its job began, for the watchdog's
 // long-blocking check (collect_long_running), for dump() and for the
 // stragglers of a bounded shutdown. A thread that starts a job tells the
 // activity_signal, so that a watchdog asleep on an idle runtime looks again.
@@ -109,12 +125,16 @@
 #include <weft/runtime.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -138,10 +158,20 @@ struct blocking_pool_config {
   // is started for it. DESIGN §4 says at most 1 ms; not checked, so that
   // tests can use 0.
   std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
-  // The pool's name in reports, dumps and stragglers.
-  std::string name = "blocking";
   // Told when a thread starts a job (the watchdog's wake-up); may be null.
   activity_signal* activity = nullptr;
+
+  // Named pools (DESIGN §8; design: "Bounded queues" below).
+  std::string name = "blocking";  // in rejections, metrics, reports, dumps and stragglers
+  std::size_t queue_capacity = std::numeric_limits<std::size_t>::max();  // jobs waiting for a thread
+  std::chrono::nanoseconds max_queue_wait{0};  // 0 = no limit
+  // The first job starts every thread at once, and a job that finds no idle
+  // thread below the cap starts one at once (the compute pool: its threads
+  // are kept, so there is nothing to wait for).
+  bool start_at_once = false;
+  // spawn_thread's one-thread pool: its jobs are dedicated_thread in dumps,
+  // and reports name the pool "thread" with a view that outlives the pool.
+  bool dedicated = false;
 };
 
 struct blocking_pool_metrics {
@@ -151,7 +181,10 @@ struct blocking_pool_metrics {
   std::uint64_t spawned_jobs;     // jobs ever submitted (before shutdown)
   std::uint64_t threads_started;  // threads ever started (counted as they come up)
   std::uint64_t long_blocking_jobs = 0;  // reported by collect_long_running, ever
-  duration_histogram queue_wait;  // submit to start, per job
+  std::size_t admit_waiters = 0;  // tasks suspended in admit
+  std::uint64_t completed = 0;    // jobs run to completion
+  std::uint64_t rejected = 0;     // queue full, or waited past max_queue_wait
+  duration_histogram queue_wait;  // submit (or admission) to start, per job
   duration_histogram run_time;    // how long each closure ran
 };
 
@@ -172,10 +205,35 @@ public:
   ~blocking_pool();
 
   /// Runs `job` on a pool thread. After shutdown: job.cancel(nullptr) at once.
+  /// On a full bounded queue: job.reject(queue full) at once.
   void submit(blocking_job& job) noexcept;
+  /// As submit if there is room (or after shutdown) and returns true; else
+  /// registers `waiter` (waiter.job = &job, waiter.wake set) at the back of
+  /// the admission FIFO and returns false: the job is submitted when its turn
+  /// comes, then waiter.wake is woken.
+  bool admit_or_wait(blocking_job& job, admit_waiter& waiter) noexcept;
+  /// The task behind `waiter` is gone before it resumed. Still waiting: it
+  /// leaves the FIFO and true is returned (its job was never submitted: the
+  /// caller cancels it). Granted: false (its job was submitted: the caller
+  /// aborts it, which passes the slot on).
+  bool leave_admission(admit_waiter& waiter) noexcept;
+  /// try_spawn: holds a queue slot while the job is made (false: full, or
+  /// admit waiters are ahead), then submit_reserved() fills it or
+  /// release_slot() gives it back.
+  bool reserve_slot() noexcept;
+  void submit_reserved(blocking_job& job) noexcept;
+  void release_slot() noexcept;
   /// A still-queued job is unlinked and true returned (the caller then cancels
-  /// it or resolves its handle); a started or finished one gives false. O(1).
+  /// it or resolves its handle); a started or finished one gives false. O(1)
+  /// (plus granting the freed slot to the next admit waiter).
   bool try_cancel(blocking_job& job) noexcept override;
+  const std::string& name() const noexcept { return config_.name; }
+  /// The name for reports and dumps: a view valid while the runtime lives
+  /// (a dedicated thread's pool may go first: "thread" is a literal then).
+  std::string_view report_name() const noexcept {
+    return config_.dedicated ? std::string_view("thread") : std::string_view(config_.name);
+  }
+  std::size_t max_threads() const noexcept { return config_.max_threads; }
   /// Shutdown, once (later calls return 0 at once): queued jobs are cancelled,
   /// running jobs get request_stop(), then waits for them up to `deadline`
   /// (nullopt = forever, a past time = not at all) and returns how many still
@@ -185,11 +243,16 @@ public:
   /// If `stragglers` is given, each job still running is appended to it.
   std::size_t shutdown(std::optional<std::chrono::steady_clock::time_point> deadline,
                        std::vector<straggler>* stragglers = nullptr) noexcept;
+  /// shutdown() in two halves, so that a runtime with several pools asks
+  /// every pool's closures to stop before it waits for any: steps 1-3
+  /// (cancel, request stop; once), then the wait (once; returns 0 after).
+  void begin_shutdown() noexcept;
+  std::size_t finish_shutdown(std::optional<std::chrono::steady_clock::time_point> deadline,
+                              std::vector<straggler>* stragglers = nullptr) noexcept;
   /// A snapshot, exact when the pool is quiescent.
   blocking_pool_metrics metrics() const noexcept;
 
   // -- diagnostics (pool_diagnostics.cpp) ------------------------------------------
-  std::string_view name() const noexcept { return config_.name; }
   /// True if some thread holds a job (the watchdog keeps looking).
   bool has_running_jobs() const noexcept;
   /// Appends a report for each job running for at least `threshold` and not
@@ -222,6 +285,38 @@ private:
   bool arm_supervisor_locked(clock::time_point now) noexcept;
   void poke_supervisor_locked() noexcept;
   static void hand_off(pool_thread& record) noexcept;
+  // Bounded queues (pool_admission.cpp). Work found under the lock and done
+  // after it: wakers of granted admit waiters, a thread start, a poke.
+  struct start_plan {
+    pool_thread* start = nullptr;   // begin_start_locked()'s record (null: allocate one)
+    bool start_due = false;         // start_thread(start) after unlocking
+    std::size_t more_starts = 0;    // start_at_once: start the rest of the pool too
+    bool wake_supervisor = false;
+  };
+  struct after_unlock {
+    static constexpr std::size_t max_grants = 8;
+    std::array<waker, max_grants> granted{};
+    std::array<pool_thread*, max_grants> hand_offs{};
+    std::size_t num_granted = 0;
+    std::size_t num_hand_offs = 0;
+    start_plan plan;
+    bool more = false;              // more grants may be due: lock and grant again
+  };
+  bool has_room_locked() const noexcept { return queue_depth_ + reserved_ < config_.queue_capacity; }
+  bool enqueue(blocking_job& job, bool count_rejection, admit_waiter* waiter, bool reserved = false) noexcept;
+  void enqueue_locked(blocking_job& job, clock::time_point now, start_plan& plan) noexcept;
+  void run_plan(const start_plan& plan) noexcept;
+  void run_after_unlock(after_unlock& todo) noexcept;
+  void grant_more() noexcept;
+  void grant_after_reservation(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept;
+  void grant_waiters_locked(clock::time_point now, after_unlock& todo) noexcept;
+  blocking_job* shed_expired_locked(clock::time_point now, std::optional<clock::time_point>& next) noexcept;
+  void cancel_admit_waiters() noexcept;
+  // When `job` entered this pool (submit, or its admission): queue wait,
+  // dump()'s age and max_queue_wait's deadline all count from it.
+  static clock::time_point submitted_at(const blocking_job& job) noexcept {
+    return clock::time_point(clock::duration(job.submitted_ns_));
+  }
   static void cancel_all(blocking_job* list, const std::exception_ptr& why) noexcept;
 
   // pool_thread.cpp: the life of a pool thread.
@@ -231,7 +326,9 @@ private:
   blocking_job* wait_for_job(pool_thread& self) noexcept;
   bool spin_for_hand_off(pool_thread& self) noexcept;
   void exit_thread(pool_thread& self) noexcept;
-  void run_job(pool_thread& self, blocking_job& job) noexcept;
+  // Runs `job`, taken at `start`; records its queue wait and run time;
+  // gives when it ended (the next job's start: one clock read per job).
+  clock::time_point run_job(pool_thread& self, blocking_job& job, clock::time_point start) noexcept;
 
   // supervisor.cpp
   static void* supervisor_entry(void* pool) noexcept;
@@ -264,7 +361,17 @@ private:
   std::uint64_t spawned_jobs_ = 0;
   std::uint64_t threads_started_ = 0;
   std::uint64_t jobs_taken_ = 0;  // by existing threads: claims and queue pops
+  admit_waiter* waiters_head_ = nullptr;  // admission FIFO (bounded queues)
+  admit_waiter* waiters_tail_ = nullptr;
+  std::size_t num_waiters_ = 0;
+  std::size_t reserved_ = 0;  // slots held by try_spawn between reserve and submit
+  std::uint64_t completed_ = 0;
+  std::uint64_t rejected_ = 0;
+  // Shared by every rejection: their what() (join_error::what() quotes it).
+  const std::exception_ptr queue_full_;
+  const std::exception_ptr waited_too_long_;
   bool is_shutdown_ = false;
+  bool shutdown_pending_ = false;  // begun, not yet waited for
   bool detach_on_exit_ = false;   // set by shutdown once it stops joining
   std::optional<pthread_t> last_exiting_;  // exited, not yet joined
   bool supervisor_armed_ = false;          // some job waits for a thread

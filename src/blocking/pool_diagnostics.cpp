@@ -35,7 +35,7 @@ void blocking_pool::collect_long_running(std::chrono::nanoseconds threshold,
     if (started == 0 || since(now, started) < threshold) continue;
     const task_header* task = r->job_->header();
     if (task == nullptr || task->is_complete()) continue;   // bare, or a husk: aborted before it started
-    out.push_back(long_blocking_report{task->id(), task->spawned_at(), config_.name, since(now, started)});
+    out.push_back(long_blocking_report{task->id(), task->spawned_at(), report_name(), since(now, started)});
     r->long_reported_ = true;
     ++long_blocking_jobs_;
   }
@@ -46,7 +46,8 @@ void blocking_pool::dump(std::vector<task_snapshot>& out) const {
   const auto add = [&](const blocking_job& job, task_state state) {
     const task_header* task = job.header();
     if (task == nullptr || task->is_complete()) return;   // bare, or aborted: finished, not live
-    out.push_back(task_snapshot{task->id(), task_kind::blocking_job, state, task->spawned_at(), config_.name,
+    const task_kind kind = config_.dedicated ? task_kind::dedicated_thread : task_kind::blocking_job;
+    out.push_back(task_snapshot{task->id(), kind, state, task->spawned_at(), report_name(),
                                 since(now, job.submitted_ns_)});
   };
   std::lock_guard lock(mutex_);

@@ -14,9 +14,11 @@ using blocking_sync::futex_wake;
 
 std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
                                    std::vector<straggler>* stragglers) noexcept {
-  // On one of our own threads, waiting would mean waiting for ourselves.
-  if (this_thread_blocking_pool == this) deadline = clock::time_point::min();
+  begin_shutdown();
+  return finish_shutdown(deadline, stragglers);
+}
 
+void blocking_pool::begin_shutdown() noexcept {
   // 1. Under the lock: nothing new starts from here on.
   blocking_job* queued = nullptr;
   pool_thread* idle = nullptr;
@@ -24,8 +26,9 @@ std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
   std::optional<pthread_t> supervisor;
   {
     std::lock_guard lock(mutex_);
-    if (is_shutdown_) return 0;
+    if (is_shutdown_) return;
     is_shutdown_ = true;
+    shutdown_pending_ = true;
     queued = take_all_queued_locked();
     idle = idle_;  // stays chained through idle_next_; job_ is null, which says "exit"
     for (pool_thread* record = idle_; record != nullptr; record = record->idle_next_) {
@@ -56,6 +59,7 @@ std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
     idle = next;
   }
   cancel_all(queued, nullptr);
+  cancel_admit_waiters();  // none can join the FIFO any more: is_shutdown_
   while (running != nullptr) {
     pool_thread* next = running->stop_next_;
     // Pinned: its thread cannot clear job_ (nor complete it) while stop_pending_ is set.
@@ -68,10 +72,17 @@ std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
 
   // 3. The supervisor runs no user code: it stops promptly.
   if (supervisor) pthread_join(*supervisor, nullptr);
+}
+
+std::size_t blocking_pool::finish_shutdown(std::optional<clock::time_point> deadline,
+                                          std::vector<straggler>* stragglers) noexcept {
+  // On one of our own threads, waiting would mean waiting for ourselves.
+  if (this_thread_blocking_pool == this) deadline = clock::time_point::min();
   std::size_t still_running = 0;
   std::optional<pthread_t> last;
   {
     std::unique_lock lock(mutex_);
+    if (!std::exchange(shutdown_pending_, false)) return 0;  // once
     while (num_threads_ > 0 && !(deadline && clock::now() >= *deadline)) {
       // relaxed: read under mutex_, which orders it with each exit's bump.
       const std::uint32_t seen = exit_seq_.load(std::memory_order_relaxed);

@@ -47,6 +47,10 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
   bool exit = false;
   bool wake_supervisor = false;
   blocking_job* job = nullptr;
+  std::optional<after_unlock> todo;  // grants to admit waiters, after unlocking
+  // When the current job was taken. One clock read per job: a job taken from
+  // the queue right after the previous one began when that one ended.
+  clock::time_point began;
   {
     std::lock_guard lock(mutex_);
     --num_starting_;
@@ -65,23 +69,32 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       poke_supervisor_locked();
       wake_supervisor = true;
     }
+    began = clock::now();
     job = next_job_locked(self, exit);
+    if (waiters_head_ != nullptr && !exit) [[unlikely]] {
+      todo.emplace();
+      grant_waiters_locked(began, *todo);
+    }
   }
   if (wake_supervisor) futex_wake(supervisor_seq_);
+  if (todo) run_after_unlock(*todo);
 
   while (!exit) {
     // IDLE
     if (job == nullptr) {
       job = wait_for_job(self);
       if (job == nullptr) break;  // keep-alive ran out, or shutdown
+      began = clock::now();
     }
     // BUSY
-    run_job(self, *job);
+    const auto ended = run_job(self, *job, began);
     blocking_job* done = job;
+    todo.reset();
     {
       std::unique_lock lock(mutex_);
       self.started_ns_.store(0, std::memory_order_relaxed);   // relaxed: read under mutex_
       self.long_reported_ = false;
+      ++completed_;
       // acquire: pairs with shutdown's release store of 0 once request_stop()
       // has returned; the job must not be completed (and freed) before that.
       while (self.stop_pending_.load(std::memory_order_acquire) != 0) {
@@ -91,24 +104,33 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       }
       self.job_ = nullptr;
       job = next_job_locked(self, exit);
+      began = ended;
+      if (waiters_head_ != nullptr) [[unlikely]] {
+        todo.emplace();
+        grant_waiters_locked(ended, *todo);  // taking the head (or going idle) freed room
+      }
     }
     // Available again (busy with the next job or on the idle list) before the
     // result is published.
     done->complete();
+    if (todo) run_after_unlock(*todo);
   }
   // Thread exit
   exit_thread(self);
 }
 
-void blocking_pool::run_job(pool_thread& self, blocking_job& job) noexcept {
-  const auto start = clock::now();
+blocking_pool::clock::time_point blocking_pool::run_job(pool_thread& self, blocking_job& job,
+                                                       clock::time_point start) noexcept {
   // relaxed: read by the watchdog under mutex_, which orders job_.
   self.started_ns_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
-  self.queue_wait_.record(start - clock::time_point(clock::duration(job.submitted_ns_)));
+  // The pool's only histograms: this record's cells (no lock, no shared line).
+  self.queue_wait_.record(start - submitted_at(job));
   // job_ was set under mutex_ before this: see activity_signal.hpp.
   if (config_.activity) config_.activity->became_busy(activity_signal::pools);
   job.run();
-  self.run_time_.record(clock::now() - start);
+  const auto ended = clock::now();
+  self.run_time_.record(ended - start);
+  return ended;
 }
 
 blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noexcept {
@@ -203,7 +225,7 @@ void blocking_pool::exit_thread(pool_thread& self) noexcept {
     // list but before it stopped counting saw the pool at its cap and only
     // queued. Nobody else would start a thread for it: see to it here.
     if (!is_shutdown_ && head_ != nullptr) {
-      if (num_threads_ == 0) replacement = begin_start_locked();
+      if (num_threads_ == 0 || !supervisor_) replacement = begin_start_locked();
       else wake_supervisor = arm_supervisor_locked(clock::now());
     }
     if (detach_on_exit_) {

@@ -5,6 +5,7 @@
 #include "blocking/pool.hpp"
 #include "blocking/pool_thread.hpp"
 
+#include <memory>
 #include <mutex>
 
 #include <sys/prctl.h>
@@ -26,6 +27,25 @@ void blocking_pool::supervise() noexcept {
   std::unique_lock lock(mutex_);
   while (!supervisor_stop_) {
     std::optional<clock::time_point> sleep_until;  // nullopt: until poked
+    std::optional<clock::time_point> next_expiry;
+    if (config_.max_queue_wait.count() > 0 && head_ != nullptr && !is_shutdown_) {
+      // Load shedding: reject what has waited max_queue_wait, give the freed
+      // slots to admit waiters.
+      const auto now = clock::now();
+      if (blocking_job* expired = shed_expired_locked(now, next_expiry)) {
+        auto todo = std::make_unique<after_unlock>();  // rare: off the hot path
+        grant_waiters_locked(now, *todo);
+        lock.unlock();
+        while (expired != nullptr) {
+          blocking_job* next = expired->pool_next_;  // read first: reject() may free it
+          expired->reject(waited_too_long_);
+          expired = next;
+        }
+        run_after_unlock(*todo);
+        lock.lock();
+        continue;
+      }
+    }
     pool_thread* record = nullptr;
     if (supervisor_armed_ && plan_start_locked(clock::now(), record, sleep_until)) {
       lock.unlock();
@@ -33,6 +53,7 @@ void blocking_pool::supervise() noexcept {
       lock.lock();
       continue;
     }
+    if (next_expiry && (!sleep_until || *next_expiry < *sleep_until)) sleep_until = next_expiry;
     // relaxed: read under mutex_, which orders it with every poke; the futex
     // compares it atomically, so a poke after the unlock is not lost.
     const std::uint32_t seen = supervisor_seq_.load(std::memory_order_relaxed);

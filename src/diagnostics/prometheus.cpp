@@ -10,6 +10,7 @@
 #include <charconv>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace weft {
 
@@ -27,6 +28,20 @@ std::string number(double v) {
 }
 
 std::string seconds(std::chrono::nanoseconds d) { return number(static_cast<double>(d.count()) / 1e9); }
+
+// A label value as the text format wants it: \, " and newline escaped
+// (pool names are the user's).
+std::string label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (const char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
 
 bool is_valid_prefix(std::string_view prefix) {
   if (prefix.empty()) return false;
@@ -126,18 +141,50 @@ std::string to_prometheus(const runtime_metrics& m, std::string_view prefix) {
             m.long_blocking_jobs);
   w.family("poll_time_seconds", "histogram", "Duration of each poll of an async task (opt-in).");
   w.histogram_samples("poll_time_seconds", "", m.poll_time);
-  // Per pool: the default pool "blocking".
-  const std::string pool = "pool=\"blocking\"";
-  w.family("pool_threads", "gauge", "Threads of the pool alive now.");
-  w.sample("pool_threads", pool, std::to_string(m.blocking_threads));
-  w.family("pool_idle_threads", "gauge", "Threads of the pool waiting for work.");
-  w.sample("pool_idle_threads", pool, std::to_string(m.idle_blocking_threads));
-  w.family("pool_queue_depth", "gauge", "Jobs queued in the pool, not yet started.");
-  w.sample("pool_queue_depth", pool, std::to_string(m.blocking_queue_depth));
+  // Per pool (DESIGN §6, §8): every pool of runtime_metrics::pools, sorted
+  // by name. A runtime_metrics without pools (one filled in by hand) gives
+  // the default pool from its blocking_* fields.
+  std::vector<pool_metrics> fallback;
+  const std::vector<pool_metrics>* pools = &m.pools;
+  if (pools->empty()) {
+    pool_metrics blocking;
+    blocking.name = "blocking";
+    blocking.threads = m.blocking_threads;
+    blocking.idle_threads = m.idle_blocking_threads;
+    blocking.queue_depth = m.blocking_queue_depth;
+    blocking.started_threads = m.blocking_threads_started;
+    blocking.queue_wait = m.blocking_queue_wait;
+    blocking.run_time = m.blocking_run_time;
+    fallback.push_back(std::move(blocking));
+    pools = &fallback;
+  }
+  std::vector<std::string> labels;
+  labels.reserve(pools->size());
+  for (const pool_metrics& p : *pools) labels.push_back("pool=\"" + label_value(p.name) + "\"");
+  // One family at a time: the text format wants a family's samples together.
+  const auto each = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+    w.family(name, type, help);
+    for (std::size_t i = 0; i < pools->size(); ++i) w.sample(name, labels[i], std::to_string(value((*pools)[i])));
+  };
+  each("pool_threads", "gauge", "Threads of the pool alive now.", [](const pool_metrics& p) { return p.threads; });
+  each("pool_idle_threads", "gauge", "Threads of the pool waiting for work.",
+       [](const pool_metrics& p) { return p.idle_threads; });
+  each("pool_queue_depth", "gauge", "Jobs queued in the pool, not yet started.",
+       [](const pool_metrics& p) { return p.queue_depth; });
+  each("pool_admit_waiters", "gauge", "Tasks suspended in admit on the pool's full queue.",
+       [](const pool_metrics& p) { return p.admit_waiters; });
+  each("pool_threads_started_total", "counter", "Threads of the pool ever started.",
+       [](const pool_metrics& p) { return p.started_threads; });
+  each("pool_completed_total", "counter", "Closures of the pool run to completion.",
+       [](const pool_metrics& p) { return p.completed; });
+  each("pool_rejected_total", "counter", "Jobs the pool refused: queue full, or waited past max_queue_wait.",
+       [](const pool_metrics& p) { return p.rejected; });
   w.family("pool_queue_wait_seconds", "histogram", "Time from submit to start of each job of the pool.");
-  w.histogram_samples("pool_queue_wait_seconds", pool, m.blocking_queue_wait);
+  for (std::size_t i = 0; i < pools->size(); ++i)
+    w.histogram_samples("pool_queue_wait_seconds", labels[i], (*pools)[i].queue_wait);
   w.family("pool_run_time_seconds", "histogram", "How long each closure of the pool ran.");
-  w.histogram_samples("pool_run_time_seconds", pool, m.blocking_run_time);
+  for (std::size_t i = 0; i < pools->size(); ++i)
+    w.histogram_samples("pool_run_time_seconds", labels[i], (*pools)[i].run_time);
   return w.take();
 }
 

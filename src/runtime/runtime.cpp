@@ -4,9 +4,14 @@
 #include "runtime/runtime_core.hpp"
 
 #include <weft/detail/deadline.hpp>
+#include <weft/pool.hpp>
 #include <weft/runtime.hpp>
 
+#include <algorithm>
 #include <climits>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <thread>
@@ -30,6 +35,8 @@ schedule_target& scheduler_of(runtime_core& core) noexcept { return core.tasks()
 bool spawn_on(runtime_core& core, task_header& task) noexcept { return core.tasks().spawn(task); }
 
 void submit_blocking(runtime_core& core, blocking_job& job) noexcept { core.pool().submit(job); }
+
+blocking_pool* find_pool(runtime_core& core, std::string_view name) noexcept { return core.find_pool(name); }
 
 void check_not_worker(runtime_core&) { check_may_block(); }
 
@@ -228,12 +235,82 @@ runtime::builder& runtime::builder::enable_poll_time_histogram() {
   return *this;
 }
 
+// -- pools (weft/pool.hpp) ---------------------------------------------------------------
+
+runtime::builder& runtime::builder::blocking_pool(std::string name, pool_options options) {
+  // Later calls win; "blocking" and "compute" share their settings with
+  // max_blocking_threads / thread_keep_alive and compute_threads.
+  if (name == "blocking") {
+    config_.max_blocking_threads = options.max_threads;
+    config_.thread_keep_alive = options.keep_alive;
+    config_.blocking_queue_capacity = options.queue_capacity;
+    config_.blocking_max_queue_wait = options.max_queue_wait;
+  } else if (name == "compute") {
+    config_.compute_threads = options.max_threads;
+    config_.compute_threads_set = true;
+    config_.compute_options = options;
+  }
+  config_.pools.emplace_back(std::move(name), options);
+  return *this;
+}
+
+runtime::builder& runtime::builder::compute_threads(std::size_t n) {
+  config_.compute_threads = n;
+  config_.compute_threads_set = true;
+  return *this;
+}
+
+namespace {
+
+[[noreturn]] void bad_pool_option(std::string_view pool, std::string_view problem) {
+  throw std::invalid_argument("weft: pool \"" + std::string(pool) + "\": " + std::string(problem));
+}
+
+void check_pool_options(std::string_view name, const pool_options& options) {
+  if (options.max_threads == 0)
+    bad_pool_option(name, name == "compute" ? "max_threads (compute_threads) must be > 0" : "max_threads must be > 0");
+  if (options.queue_capacity == 0) bad_pool_option(name, "queue_capacity must be > 0");
+  if (options.max_queue_wait < std::chrono::nanoseconds::zero())
+    bad_pool_option(name, "max_queue_wait must not be negative");
+  if (options.keep_alive < std::chrono::nanoseconds::zero()) bad_pool_option(name, "keep_alive must not be negative");
+}
+
+/// DESIGN §8: options are checked by build(), naming the pool and the field.
+void check_pools(const detail::runtime_config& config) {
+  std::vector<std::string_view> seen;
+  for (const auto& [name, options] : config.pools) {
+    if (name.empty()) throw std::invalid_argument("weft: blocking_pool: the pool name must not be empty");
+    if (name == "blocking" || name == "compute") continue;  // reserved: checked below, as they end up
+    check_pool_options(name, options);
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) bad_pool_option(name, "declared twice");
+    seen.push_back(name);
+  }
+  // The final settings of the two reserved pools (a later max_blocking_threads
+  // may have replaced a blocking_pool("blocking", …)).
+  check_pool_options("blocking", pool_options{config.max_blocking_threads, config.blocking_queue_capacity,
+                                              config.blocking_max_queue_wait, config.thread_keep_alive});
+  pool_options compute = config.compute_options;
+  compute.max_threads = config.compute_threads_set ? config.compute_threads : 1;
+  check_pool_options("compute", compute);
+}
+
+}  // namespace
+
+weft::blocking_pool handle::pool(std::string_view name) const {
+  detail::blocking_pool* pool = core_->find_pool(name);
+  if (pool == nullptr) throw std::out_of_range("weft: no blocking pool named \"" + std::string(name) + "\"");
+  return weft::blocking_pool(core_, pool);
+}
+
+weft::blocking_pool runtime::pool(std::string_view name) const { return get_handle().pool(name); }
+
 runtime runtime::builder::build() const {
   if (config_.stall_threshold < std::chrono::nanoseconds::zero())
     throw std::invalid_argument("weft: stall_threshold must not be negative (0 turns the stall detector off)");
   if (config_.long_blocking_threshold < std::chrono::nanoseconds::zero())
     throw std::invalid_argument(
         "weft: long_blocking_threshold must not be negative (0 turns long-blocking reports off)");
+  check_pools(config_);
   return runtime(config_);
 }
 

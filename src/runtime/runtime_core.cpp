@@ -20,6 +20,8 @@
 
 #include "task/task_memory.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <sys/prctl.h>
 #include <thread>
 
@@ -71,11 +73,9 @@ runtime_core::runtime_core(const runtime_config& config)
 
 runtime_core::~runtime_core() { shutdown(std::nullopt); }
 
-void runtime_core::start() {
+blocking_pool_config runtime_core::pool_config(std::string thread_name) {
   blocking_pool_config pool_config;
-  pool_config.max_threads = config_.max_blocking_threads;
-  pool_config.keep_alive = config_.thread_keep_alive;
-  pool_config.thread_name = config_.thread_name + "-b";
+  pool_config.thread_name = std::move(thread_name);
   pool_config.stack_size = config_.thread_stack_size;
   pool_config.inject_spawn_failure = config_.inject_thread_spawn_failure;
   pool_config.name = "blocking";
@@ -90,7 +90,46 @@ void runtime_core::start() {
     thread_core = nullptr;
     owned_core.reset();
   };
-  pool_ = blocking_pool::create(std::move(pool_config));
+  return pool_config;
+}
+
+namespace {
+// "Kept" threads: an idle compute thread waits this long (no overflow in
+// steady_clock arithmetic, unlike nanoseconds::max()).
+constexpr auto forever = std::chrono::hours(24 * 365 * 100);
+}  // namespace
+
+void runtime_core::start() {
+  blocking_pool_config blocking = pool_config(config_.thread_name + "-b");
+  blocking.max_threads = config_.max_blocking_threads;
+  blocking.keep_alive = config_.thread_keep_alive;
+  blocking.queue_capacity = config_.blocking_queue_capacity;
+  blocking.max_queue_wait = config_.blocking_max_queue_wait;
+  pool_ = blocking_pool::create(std::move(blocking));
+  pools_.push_back(pool_);
+
+  blocking_pool_config compute = pool_config(config_.thread_name + "-c");
+  compute.name = "compute";
+  compute.max_threads = config_.compute_threads != 0 ? config_.compute_threads
+                                                     : std::max(1u, std::thread::hardware_concurrency());
+  compute.keep_alive = forever;
+  compute.start_at_once = true;
+  compute.queue_capacity = config_.compute_options.queue_capacity;
+  compute.max_queue_wait = config_.compute_options.max_queue_wait;
+  compute_ = blocking_pool::create(std::move(compute));
+  pools_.push_back(compute_);
+
+  for (const auto& [name, options] : config_.pools) {
+    if (name == "blocking" || name == "compute") continue;  // folded into the above by the builder
+    blocking_pool_config named = pool_config(config_.thread_name + "-" + name);
+    named.name = name;
+    named.max_threads = options.max_threads;
+    named.keep_alive = options.keep_alive;
+    named.queue_capacity = options.queue_capacity;
+    named.max_queue_wait = options.max_queue_wait;
+    pools_.push_back(blocking_pool::create(std::move(named)));
+  }
+  std::sort(pools_.begin(), pools_.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
   scheduler_.start();
   start_watchdog();
 }
@@ -106,9 +145,19 @@ void runtime_core::start_watchdog() {
   watchdog_sources sources;
   for (std::size_t i = 0; i < scheduler_.num_workers(); ++i) sources.workers.push_back(&scheduler_.slot(i));
   sources.num_awake_workers = [this] { return scheduler_.num_awake(); };
-  sources.blocking_busy = [this] { return pool_->has_running_jobs(); };
+  // Every pool, and spawn_thread's threads (pool "thread").
+  sources.blocking_busy = [this] {
+    for (const auto& pool : pools_)
+      if (pool->has_running_jobs()) return true;
+    std::lock_guard lock(dedicated_mutex_);
+    for (const auto& pool : dedicated_)
+      if (pool->has_running_jobs()) return true;
+    return false;
+  };
   sources.collect_long_running = [this](std::chrono::nanoseconds threshold, std::vector<long_blocking_report>& out) {
-    pool_->collect_long_running(threshold, out);
+    for (const auto& pool : pools_) pool->collect_long_running(threshold, out);
+    std::lock_guard lock(dedicated_mutex_);
+    for (const auto& pool : dedicated_) pool->collect_long_running(threshold, out);
   };
   watchdog_ = std::make_unique<watchdog>(std::move(wd), std::move(sources), activity_);
   try {
@@ -119,42 +168,123 @@ void runtime_core::start_watchdog() {
   }
 }
 
+blocking_pool* runtime_core::find_pool(std::string_view name) noexcept {
+  for (const auto& pool : pools_) {
+    if (pool->name() == name) return pool.get();
+  }
+  return nullptr;
+}
+
+blocking_pool& runtime_core::dedicated_thread(std::string name) {
+  blocking_pool_config config = pool_config(name);
+  config.name = "thread";
+  config.dedicated = true;
+  config.max_threads = 1;
+  config.keep_alive = std::chrono::nanoseconds{0};  // its one job done, the thread exits
+  config.start_at_once = true;
+  auto pool = blocking_pool::create(std::move(config));
+  std::vector<std::shared_ptr<blocking_pool>> finished;
+  {
+    std::lock_guard lock(dedicated_mutex_);
+    if (dedicated_closed_) return *pool_;  // shut down: the default pool cancels the job
+    // Forget the threads that have ended (shut down below, outside the lock,
+    // which joins them).
+    auto done = std::partition(dedicated_.begin(), dedicated_.end(), [](const auto& p) {
+      const blocking_pool_metrics m = p->metrics();
+      return m.spawned_jobs == 0 || m.threads != 0 || m.queue_depth != 0;  // not yet used, or busy
+    });
+    // Their long-blocking counts outlive them in runtime_metrics.
+    for (auto it = done; it != dedicated_.end(); ++it) retired_long_blocking_jobs_ += (*it)->metrics().long_blocking_jobs;
+    finished.assign(std::make_move_iterator(done), std::make_move_iterator(dedicated_.end()));
+    dedicated_.erase(done, dedicated_.end());
+    dedicated_.push_back(pool);
+  }
+  for (const auto& p : finished) p->shutdown(std::nullopt);
+  return *pool;
+}
+
 shutdown_report runtime_core::shutdown(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
   if (shut_down_.exchange(true)) return {};
   if (watchdog_) watchdog_->stop();
   scheduler_.shutdown();
   shutdown_report report;
-  if (pool_) report.blocking_still_running = pool_->shutdown(deadline, &report.stragglers);
+  if (!pool_) return report;
+  std::vector<std::shared_ptr<blocking_pool>> dedicated;
+  {
+    std::lock_guard lock(dedicated_mutex_);
+    dedicated_closed_ = true;
+    dedicated.swap(dedicated_);
+  }
+  // Every pool's closures are asked to stop before any is waited for.
+  for (const auto& pool : pools_) pool->begin_shutdown();
+  for (const auto& pool : dedicated) pool->begin_shutdown();
+  // Stragglers of every pool, and of spawn_thread's threads (pool "thread").
+  std::size_t still_running = 0;
+  for (const auto& pool : pools_) still_running += pool->finish_shutdown(deadline, &report.stragglers);
+  for (const auto& pool : dedicated) still_running += pool->finish_shutdown(deadline, &report.stragglers);
+  report.blocking_still_running = still_running;
   // The workers have exited (returning what they cached) and every task is
   // gone: return what their late frees left, here and in exited threads' heaps.
   release_task_memory();
   return report;
 }
 
+pool_metrics pool_metrics_of(const blocking_pool& pool) { return pool_metrics_of(pool, pool.metrics()); }
+
+pool_metrics pool_metrics_of(const blocking_pool& pool, const blocking_pool_metrics& m) {
+  pool_metrics out;
+  out.name = pool.name();
+  out.threads = m.threads;
+  out.idle_threads = m.idle_threads;
+  out.queue_depth = m.queue_depth;
+  out.admit_waiters = m.admit_waiters;
+  out.started_threads = m.threads_started;
+  out.completed = m.completed;
+  out.rejected = m.rejected;
+  out.queue_wait = m.queue_wait;
+  out.run_time = m.run_time;
+  return out;
+}
+
 runtime_metrics runtime_core::metrics() const noexcept {
   runtime_metrics m;
   m.workers = scheduler_.num_workers();
   m.spawned_tasks = scheduler_.num_spawned();
-  if (pool_) {
-    const blocking_pool_metrics pool = pool_->metrics();
-    m.blocking_threads = pool.threads;
-    m.idle_blocking_threads = pool.idle_threads;
-    m.blocking_queue_depth = pool.queue_depth;
-    m.spawned_blocking_tasks = pool.spawned_jobs;
-    m.blocking_threads_started = pool.threads_started;
-    m.long_blocking_jobs = pool.long_blocking_jobs;
-    m.blocking_queue_wait = pool.queue_wait;
-    m.blocking_run_time = pool.run_time;
-  }
   if (watchdog_) m.stalls = watchdog_->num_stalls();
   m.poll_time = scheduler_.poll_time();
+  // One snapshot per pool: the blocking_* fields are the "blocking" entry's.
+  for (const auto& pool : pools_) {
+    const blocking_pool_metrics pm = pool->metrics();
+    m.long_blocking_jobs += pm.long_blocking_jobs;
+    if (pool == pool_) {
+      m.blocking_threads = pm.threads;
+      m.idle_blocking_threads = pm.idle_threads;
+      m.blocking_queue_depth = pm.queue_depth;
+      m.spawned_blocking_tasks = pm.spawned_jobs;
+      m.blocking_threads_started = pm.threads_started;
+      m.blocking_queue_wait = pm.queue_wait;
+      m.blocking_run_time = pm.run_time;
+    }
+    try {
+      m.pools.push_back(pool_metrics_of(*pool, pm));
+    } catch (...) {
+      // Out of memory: the snapshot goes without (part of) its per-pool part.
+    }
+  }
+  {
+    std::lock_guard lock(dedicated_mutex_);
+    m.long_blocking_jobs += retired_long_blocking_jobs_;
+    for (const auto& pool : dedicated_) m.long_blocking_jobs += pool->metrics().long_blocking_jobs;
+  }
   return m;
 }
 
 std::vector<task_snapshot> runtime_core::dump() const {
   std::vector<task_snapshot> out;
   scheduler_.dump(out);
-  if (pool_) pool_->dump(out);
+  for (const auto& pool : pools_) pool->dump(out);
+  std::lock_guard lock(dedicated_mutex_);
+  for (const auto& pool : dedicated_) pool->dump(out);
   return out;
 }
 

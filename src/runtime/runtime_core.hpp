@@ -15,9 +15,17 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace weft::detail {
+
+/// The public snapshot of one pool.
+pool_metrics pool_metrics_of(const blocking_pool& pool);
+pool_metrics pool_metrics_of(const blocking_pool& pool, const blocking_pool_metrics& m);
 
 class runtime_core : public std::enable_shared_from_this<runtime_core> {
 public:
@@ -28,6 +36,14 @@ public:
   reactor& io() noexcept { return driver_.io(); }
   time_driver& timers() noexcept { return driver_.timers(); }
   blocking_pool& pool() noexcept { return *pool_; }
+  /// The "compute" pool (weft/pool.hpp).
+  blocking_pool& compute() noexcept { return *compute_; }
+  /// The pool named `name`, or null.
+  blocking_pool* find_pool(std::string_view name) noexcept;
+  /// A one-thread pool for spawn_thread's job, named `name`, counted in no
+  /// pool and shut down with the runtime (after shutdown: the default pool,
+  /// which cancels what it is given).
+  blocking_pool& dedicated_thread(std::string name);
   bool is_current_thread_flavor() const noexcept { return config_.current_thread; }
 
   /// Shuts down once; later calls report nothing still running.
@@ -57,12 +73,21 @@ private:
   explicit runtime_core(const runtime_config& config);
   void start();
   void start_watchdog();
+  blocking_pool_config pool_config(std::string thread_name);
 
   runtime_config config_;
   activity_signal activity_;   // outlives the scheduler and the pool, which signal it
   driver driver_;         // outlives the scheduler: frames destroyed at shutdown deregister from it
   scheduler scheduler_;
   std::shared_ptr<blocking_pool> pool_;
+  std::shared_ptr<blocking_pool> compute_;
+  std::vector<std::shared_ptr<blocking_pool>> pools_;  // every pool, sorted by name
+  mutable std::mutex dedicated_mutex_;                 // guards dedicated_ and retired_long_blocking_jobs_
+  std::vector<std::shared_ptr<blocking_pool>> dedicated_;  // spawn_thread's; null once shut down
+  bool dedicated_closed_ = false;
+  std::uint64_t retired_long_blocking_jobs_ = 0;       // of dedicated threads already forgotten
+  // Null when both thresholds are 0; stopped first at shutdown. Its sources
+  // read pools_ and dedicated_, declared above: it goes first.
   std::unique_ptr<watchdog> watchdog_;   // null when both thresholds are 0; stopped first at shutdown
   std::atomic<bool> shut_down_{false};
 };

@@ -40,4 +40,8 @@ join_error join_error::panicked(task_id id, std::source_location where, std::exc
   return join_error(id, std::move(payload), std::move(message));
 }
 
+join_error join_error::rejected(task_id id, std::source_location where, const std::exception_ptr& reason) {
+  return join_error(id, nullptr, describe(id, where) + " was " + what_of(reason), true);
+}
+
 }  // namespace weft

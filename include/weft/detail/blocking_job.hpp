@@ -7,13 +7,15 @@
 
 #include <cstdint>
 #include <exception>
+#include <utility>
 
 namespace weft::detail {
 
 class blocking_job;
 
 /// What a job is queued in, as the job sees it: abort() takes a queued job
-/// out at once, so that the queue's gauges are true as soon as it returns.
+/// out at once, so that the queue's gauges are true as soon as it returns
+/// (and, in a bounded pool, its slot goes to the next admit waiter).
 class job_queue {
 public:
   /// Unlinks `job` if it is still queued (true); false if a thread took it or
@@ -43,19 +45,37 @@ public:
   /// The task this job is: its id and spawn site, for reports and dumps
   /// (null: a bare job, as the pool's own tests use, which reports skip).
   virtual const task_header* header() const noexcept { return nullptr; }
+  /// Instead of run(): a bounded pool refused the job (queue full, or it
+  /// waited past max_queue_wait). `why` says so (join_error::is_rejected()).
+  /// Last call the pool makes.
+  /// (Default: as cancel(why), for jobs that never meet a bounded pool.)
+  virtual void reject(std::exception_ptr why) noexcept { cancel(std::move(why)); }
 
   /// The pool's intrusive links; no one else touches them.
   blocking_job* pool_prev_ = nullptr;
   blocking_job* pool_next_ = nullptr;
   /// Set by the pool's submit before the job is visible to any other thread.
   job_queue* queue_ = nullptr;
-  std::int64_t submitted_ns_ = 0;   // steady_clock, for queue-wait and age
+  /// steady_clock, set by the pool when the job enters it (submit, or an
+  /// admit waiter's grant): queue wait, dump()'s age, max_queue_wait.
+  std::int64_t submitted_ns_ = 0;
 
 protected:
   blocking_job() = default;
   ~blocking_job() = default;
   blocking_job(const blocking_job&) = delete;
   blocking_job& operator=(const blocking_job&) = delete;
+};
+
+/// A task waiting in blocking_pool::admit for room in a bounded queue (FIFO).
+/// Lives in the awaiting coroutine's frame; guarded by the pool's lock.
+struct admit_waiter {
+  enum class phase : unsigned char { waiting, granted };
+  blocking_job* job = nullptr;   // submitted by whoever grants the turn
+  waker wake;                    // moved out by the granter
+  admit_waiter* prev = nullptr;
+  admit_waiter* next = nullptr;
+  phase state = phase::waiting;
 };
 
 }  // namespace weft::detail

@@ -55,11 +55,13 @@ consteval bool is_synchronous() {
 /// cancel()).
 ///
 /// Who runs it is decided by one compare-exchange on phase_: a pool thread
-/// (queued -> running), shutdown (queued -> done) or abort() (queued ->
-/// aborting -> done). An aborted job completes at once and destroys its
+/// (queued -> running), shutdown or a bounded pool's rejection (queued ->
+/// done) or abort() (queued -> aborting -> done). An aborted job completes at once and destroys its
 /// closure, and abort takes it out of its pool's queue (job_queue) while
 /// in `aborting`: the pool's own calls (complete, cancel) wait for that to
 /// end, so the pool — kept alive by them — cannot be destroyed under abort.
+/// (A bounded pool's try_cancel also grants the freed slot to its next
+/// admit waiter, under the same lock.)
 /// A job a thread had already claimed stays there as a husk the thread
 /// discards.
 template <class R, class F>
@@ -108,6 +110,15 @@ public:
   }
 
   const task_header* header() const noexcept override { return this; }
+
+  void reject(std::exception_ptr why) noexcept override {
+    wait_not_aborting();
+    if (claim_unstarted()) {
+      this->result_.template emplace<4>(rejection{std::move(why)});
+      this->finish();
+    }
+    this->release();
+  }
 
   // -- task_header (handle side) ---------------------------------------------------
   void poll() noexcept override {}   // never scheduled: run by the pool

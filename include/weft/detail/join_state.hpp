@@ -14,6 +14,12 @@
 
 namespace weft::detail {
 
+/// Why a bounded pool refused a job: an exception whose what() is the
+/// reason ("rejected by pool \"db\": queue full"), shared by the pool's rejections.
+struct rejection {
+  std::exception_ptr why;
+};
+
 /// A task_header with somewhere to put the result. The producer writes the
 /// result, then calls finish(); the join handle reads it once is_complete().
 template <class T>
@@ -27,6 +33,8 @@ public:
       else return std::move(std::get<1>(result_));
     case 2:
       return std::unexpected(join_error::panicked(id(), spawned_at(), std::get<2>(result_)));
+    case 4:
+      return std::unexpected(join_error::rejected(id(), spawned_at(), std::get<4>(result_).why));
     default:
       return std::unexpected(join_error::cancelled(id(), spawned_at()));
     }
@@ -41,6 +49,7 @@ public:
       else return std::move(std::get<1>(result_));
     }
     if (result_.index() == 2) std::rethrow_exception(std::get<2>(result_));
+    if (result_.index() == 4) throw join_error::rejected(id(), spawned_at(), std::get<4>(result_).why);
     throw join_error::cancelled(id(), spawned_at());
   }
 
@@ -55,8 +64,9 @@ protected:
   /// 0: cancelled (or not yet set), 1: value, 2: exception; 3: a spawned
   /// task's coroutine while it runs (spawned_task keeps it here, where
   /// nothing else lives until there is a result, rather than in 8 more
-  /// bytes of header).
-  std::variant<std::monostate, stored_t<T>, std::exception_ptr, std::coroutine_handle<>> result_;
+  /// bytes of header); 4: a blocking job a bounded pool refused (no larger
+  /// than the exception_ptr, so no task grows).
+  std::variant<std::monostate, stored_t<T>, std::exception_ptr, std::coroutine_handle<>, rejection> result_;
 };
 
 }  // namespace weft::detail
