@@ -8,9 +8,12 @@
 #include <coroutine>
 #include <cstdint>
 #include <cstdlib>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <pthread.h>
 
 namespace weft::test {
 
@@ -92,5 +95,22 @@ inline std::uint64_t stress_seed() {
   if (const char* v = std::getenv("WEFT_STRESS_SEED")) return std::strtoull(v, nullptr, 10);
   return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
+
+/// The calling thread's OS name (Linux keeps 15 characters).
+inline std::string thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+/// A gate a blocking closure waits at, opened from the test.
+struct gate {
+  std::latch open{1};
+  std::atomic<int> arrived{0};
+  void pass() {
+    arrived.fetch_add(1);
+    open.wait();
+  }
+};
 
 }  // namespace weft::test

@@ -37,21 +37,8 @@ using weft::task;
 using weft::test::eventually;
 using weft::test::lifetime_probe;
 
-std::string thread_name() {
-  char name[16] = {};
-  pthread_getname_np(pthread_self(), name, sizeof name);
-  return name;
-}
-
-/// A gate a blocking closure waits at, opened from the test.
-struct gate {
-  std::latch open{1};
-  std::atomic<int> arrived{0};
-  void pass() {
-    arrived.fetch_add(1);
-    open.wait();
-  }
-};
+using weft::test::gate;
+using weft::test::thread_name;
 
 runtime with_pool(std::string name, pool_options options, std::size_t workers = 2) {
   return runtime::builder::multi_thread().worker_threads(workers).blocking_pool(std::move(name), options).build();

@@ -35,21 +35,8 @@ runtime multi(std::size_t max_blocking = 512) {
   return runtime::builder::multi_thread().worker_threads(2).max_blocking_threads(max_blocking).build();
 }
 
-std::string thread_name() {
-  char name[16] = {};
-  pthread_getname_np(pthread_self(), name, sizeof name);
-  return name;
-}
-
-/// A gate a blocking closure waits at, opened from the test.
-struct gate {
-  std::latch open{1};
-  std::atomic<int> arrived{0};
-  void pass() {
-    arrived.fetch_add(1);
-    open.wait();
-  }
-};
+using weft::test::gate;
+using weft::test::thread_name;
 
 // -- where it runs ----------------------------------------------------------------
 
