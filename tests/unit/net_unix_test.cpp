@@ -204,11 +204,6 @@ TEST(NetUnix, DatagramReceiveWaitsForTheSender) {
 // Fd exhaustion at accept: a clear EMFILE, the connection stays queued, and
 // the same listener accepts it once descriptors are free.
 TEST(NetUnix, AcceptRecoversFromFdExhaustion) {
-#if defined(__SANITIZE_ADDRESS__)
-  // TODO(#14): under ASan+UBSan the system_error thrown at fd exhaustion fails
-  // UBSan's vptr check (seen in CI only); dev and tsan run this test.
-  GTEST_SKIP() << "fd exhaustion under ASan+UBSan: see issue 14's note";
-#endif
   auto rt = multi();
   auto body = []() -> task<void> {
     const std::string name = abstract_name("emfile");

@@ -215,11 +215,6 @@ TEST(Process, ChildOutlivingItsRuntimeIsReapedByALaterSpawn) {
 }
 
 TEST(Process, SpawnUnderFdExhaustionFailsCleanlyAndRecovers) {
-#if defined(__SANITIZE_ADDRESS__)
-  // TODO(#14): under ASan+UBSan the system_error thrown at fd exhaustion fails
-  // UBSan's vptr check (seen in CI only); dev and tsan run this test.
-  GTEST_SKIP() << "fd exhaustion under ASan+UBSan: see issue 14's note";
-#endif
   auto rt = multi();
   auto body = []() -> task<void> {
     {
