@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Heap allocations per spawn_blocking (DESIGN §7: at most one), counted by
-// replacing the global operator new in this program only — no LD_PRELOAD,
-// no profiler. Every thread's allocations count (the pool threads' too), so
+// replacing the global operator new in this program only
+// (tests/support/counting_new.cpp). Every thread's allocations count (the pool threads' too), so
 // the figures include whatever the pool does per job.
 //
 //   weft-micro-blocking-allocs        prints one line per case, e.g.
@@ -9,61 +9,14 @@
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 
-#include <atomic>
+#include "counting_new.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <stop_token>
 #include <vector>
-
-namespace {
-
-std::atomic<std::uint64_t> allocations{0};
-std::atomic<std::uint64_t> allocated_bytes{0};
-
-void* counted_alloc(std::size_t size, std::size_t align) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  allocated_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = align <= alignof(std::max_align_t) ? std::malloc(size)
-                                               : std::aligned_alloc(align, (size + align - 1) / align * align);
-  return p;
-}
-
-// Out of line: g++ 12 otherwise flags free() inside a replaced operator
-// delete as "mismatched" with operator new (-Wmismatched-new-delete).
-[[gnu::noinline]] void counted_free(void* p) noexcept { std::free(p); }
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (void* p = counted_alloc(size, 0)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  if (void* p = counted_alloc(size, static_cast<std::size_t>(align))) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t align) { return ::operator new(size, align); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size, 0); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size, 0); }
-void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_alloc(size, static_cast<std::size_t>(align));
-}
-void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_alloc(size, static_cast<std::size_t>(align));
-}
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 
 namespace {
 
@@ -76,12 +29,12 @@ struct counts {
 };
 
 struct snapshot {
-  std::uint64_t a = allocations.load();
-  std::uint64_t b = allocated_bytes.load();
+  weft::test::allocation_totals at = weft::test::allocations_so_far();
   std::uint64_t t = weft::handle::current().metrics().blocking_threads_started;
   counts since() const {
+    const weft::test::allocation_totals now = weft::test::allocations_so_far();
     const std::uint64_t t_now = weft::handle::current().metrics().blocking_threads_started;
-    return {allocations.load() - a, allocated_bytes.load() - b, t_now - t};
+    return {now.allocations - at.allocations, now.bytes - at.bytes, t_now - t};
   }
 };
 

@@ -44,10 +44,6 @@ struct elapsed {
 
 namespace detail {
 
-/// Suspends until `deadline` or until `joined` completes, whichever comes
-/// first. True if the deadline came first and `joined` was not complete.
-[[nodiscard]] task<bool> wait_until_or_complete(task_header& joined, std::chrono::steady_clock::time_point deadline);
-
 /// Suspends until `op` is woken (it needs polling) or until `deadline`.
 [[nodiscard]] task<void> wait_woken_or_deadline(inline_task_base& op, std::chrono::steady_clock::time_point deadline);
 

@@ -10,6 +10,7 @@
 //
 // g++ 12 destroys a capturing lambda temporary inside a co_await expression
 // twice (STYLE §10), so every job handle is named before it is awaited.
+#include "blocking/abort_if_unstarted.hpp"
 #include "fs/file_ops.hpp"
 
 #include <weft/fs.hpp>
@@ -22,26 +23,11 @@ namespace weft::fs {
 
 namespace {
 
-/// If the awaiting frame is destroyed before a pool thread takes the job,
-/// the job never runs (join_handle::abort); after that, aborting a job that
-/// started or finished changes nothing, so the guard need not know which.
-template <class R>
-class abort_if_unstarted {
-public:
-  explicit abort_if_unstarted(join_handle<R>& job) noexcept : job_(job) {}
-  abort_if_unstarted(const abort_if_unstarted&) = delete;
-  abort_if_unstarted& operator=(const abort_if_unstarted&) = delete;
-  ~abort_if_unstarted() { job_.abort(); }
-
-private:
-  join_handle<R>& job_;
-};
-
 task<void> write_owned(std::filesystem::path path, std::vector<std::byte> bytes) {
   auto job = spawn_blocking([path = std::move(path), bytes = std::move(bytes)] {
     detail::write_file("weft::fs::write", path, bytes);
   });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_await job;
 }
 
@@ -49,13 +35,13 @@ task<void> write_owned(std::filesystem::path path, std::vector<std::byte> bytes)
 
 task<std::string> read_to_string(std::filesystem::path path) {
   auto job = spawn_blocking([path = std::move(path)] { return detail::read_file_text("weft::fs::read_to_string", path); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }
 
 task<std::vector<std::byte>> read(std::filesystem::path path) {
   auto job = spawn_blocking([path = std::move(path)] { return detail::read_file_bytes("weft::fs::read", path); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }
 
@@ -70,13 +56,13 @@ task<void> write(std::filesystem::path path, std::string_view contents) {
 
 task<void> create_dir_all(std::filesystem::path path) {
   auto job = spawn_blocking([path = std::move(path)] { detail::create_dirs("weft::fs::create_dir_all", path); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_await job;
 }
 
 task<void> remove_file(std::filesystem::path path) {
   auto job = spawn_blocking([path = std::move(path)] { detail::unlink_file("weft::fs::remove_file", path); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_await job;
 }
 
@@ -84,19 +70,19 @@ task<void> rename(std::filesystem::path from, std::filesystem::path to) {
   auto job = spawn_blocking([from = std::move(from), to = std::move(to)] {
     detail::rename_path("weft::fs::rename", from, to);
   });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_await job;
 }
 
 task<file_metadata> metadata(std::filesystem::path path) {
   auto job = spawn_blocking([path = std::move(path)] { return detail::stat_path("weft::fs::metadata", path); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }
 
 task<std::vector<std::filesystem::directory_entry>> read_dir(std::filesystem::path path) {
   auto job = spawn_blocking([path = std::move(path)] { return detail::list_dir("weft::fs::read_dir", path); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }
 

@@ -7,6 +7,7 @@
 #include <weft/net.hpp>
 #include <weft/spawn.hpp>
 
+#include "blocking/abort_if_unstarted.hpp"
 #include "net/socket_ops.hpp"
 
 #include <cerrno>
@@ -104,20 +105,6 @@ std::vector<endpoint> resolve(const std::string& host, const std::string& port) 
   return out;
 }
 
-/// If the awaiting frame is destroyed before a pool thread took the job, the
-/// job never runs (join_handle::abort); aborting a started job changes nothing.
-template <class R>
-class abort_if_unstarted {
-public:
-  explicit abort_if_unstarted(join_handle<R>& job) noexcept : job_(job) {}
-  abort_if_unstarted(const abort_if_unstarted&) = delete;
-  abort_if_unstarted& operator=(const abort_if_unstarted&) = delete;
-  ~abort_if_unstarted() { job_.abort(); }
-
-private:
-  join_handle<R>& job_;
-};
-
 }  // namespace
 
 const std::error_category& getaddrinfo_category() noexcept {
@@ -130,7 +117,7 @@ task<std::vector<endpoint>> lookup_host(std::string host_and_port) {
   if (parts.bracketed || is_numeric_v4(parts.host)) co_return std::vector<endpoint>{endpoint::parse(host_and_port)};
   // g++ 12 destroys a capturing lambda temporary in a co_await twice: name the handle.
   auto job = spawn_blocking([host = std::move(parts.host), port = std::move(parts.port)] { return resolve(host, port); });
-  abort_if_unstarted guard(job);
+  detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }
 

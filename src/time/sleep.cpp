@@ -82,24 +82,6 @@ task_header& current_task() {
 
 }  // namespace
 
-task<bool> wait_until_or_complete(task_header& joined, std::chrono::steady_clock::time_point deadline) {
-  struct either {
-    task_header& joined;
-    timer_wait timer;
-    bool await_ready() const noexcept { return joined.is_complete() || timer.await_ready(); }
-    bool await_suspend(std::coroutine_handle<> self) {
-      waker w = current_task().prepare_suspend(self);
-      if (!joined.set_join_waiter(w)) return false;   // completed meanwhile
-      timer.arm(std::move(w));
-      return true;
-    }
-    void await_resume() noexcept { timer.disarm(); }
-  };
-  either wait{joined, timer_wait(current_timers(), to_ns(deadline))};
-  co_await wait;
-  co_return !joined.is_complete();
-}
-
 task<void> wait_woken_or_deadline(inline_task_base& op, std::chrono::steady_clock::time_point deadline) {
   struct either {
     inline_task_base& op;

@@ -3,70 +3,23 @@
 // "One heap allocation holds the closure, its result and the join state (a
 // stop-aware closure adds std::stop_source's shared state)").
 //
-// This test binary replaces the global operator new, so every allocation
-// made through it, on any thread (the blocking pool's too), is counted while
-// a window is open. The counter is checked first: a closure that allocates
+// This test binary replaces the global operator new (counting_new.cpp), so
+// every allocation made through it, on any thread (the blocking pool's too),
+// is counted while a window is open. The counter is checked first: a closure that allocates
 // once itself must read as one more allocation per job.
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 
+#include "counting_new.hpp"
+
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <stop_token>
 #include <string>
 #include <vector>
-
-namespace {
-
-std::atomic<std::uint64_t> allocations{0};
-
-void* counted_alloc(std::size_t size, std::size_t align) noexcept {
-  // relaxed: a plain event counter; the window's start and end are ordered
-  // by the runtime's own hand-offs (block_on, co_await), not by this.
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  if (align <= alignof(std::max_align_t)) return std::malloc(size);
-  return std::aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-// Out of line: g++ 12 otherwise flags free() inside a replaced operator
-// delete as "mismatched" with operator new (-Wmismatched-new-delete).
-[[gnu::noinline]] void counted_free(void* p) noexcept { std::free(p); }
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (void* p = counted_alloc(size, 0)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  if (void* p = counted_alloc(size, static_cast<std::size_t>(align))) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t align) { return ::operator new(size, align); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size, 0); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size, 0); }
-void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_alloc(size, static_cast<std::size_t>(align));
-}
-void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_alloc(size, static_cast<std::size_t>(align));
-}
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 
 namespace {
 
@@ -92,9 +45,9 @@ struct window {
 template <class Body>
 task<window> count(Body body) {
   const auto started = weft::handle::current().metrics().blocking_threads_started;
-  const std::uint64_t before = allocations.load(std::memory_order_relaxed);
+  const std::uint64_t before = weft::test::allocations_so_far().allocations;
   co_await body();
-  const std::uint64_t after = allocations.load(std::memory_order_relaxed);
+  const std::uint64_t after = weft::test::allocations_so_far().allocations;
   co_return window{after - before, weft::handle::current().metrics().blocking_threads_started - started};
 }
 

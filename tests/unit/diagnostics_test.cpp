@@ -7,6 +7,7 @@
 #include <weft/spawn.hpp>
 
 #include "runtime/runtime_core.hpp"
+#include "promtool.hpp"
 #include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
@@ -14,17 +15,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace {
 
@@ -144,7 +140,7 @@ TEST(Diagnostics, ZeroThresholdTurnsTheDetectorOff) {
   runtime rt = runtime::builder::current_thread().stall_threshold(0ns).on_stall(got.handler()).build();
   rt.block_on(block_worker(100ms));
   EXPECT_EQ(got.size(), 0u);
-  EXPECT_EQ(rt.get_handle().core().watchdog_wakeups(), 0u);
+  EXPECT_EQ(weft::detail::access::core(rt.get_handle()).watchdog_wakeups(), 0u);
 }
 
 TEST(Diagnostics, IdleRuntimeDoesNotWakeTheWatchdog) {
@@ -152,7 +148,7 @@ TEST(Diagnostics, IdleRuntimeDoesNotWakeTheWatchdog) {
   // periodic watchdog would wake about 1200 times in the 300 ms below.
   collected<stall_report> got;
   runtime rt = runtime::builder::multi_thread().worker_threads(2).stall_threshold(1ms).on_stall(got.handler()).build();
-  auto& core = rt.get_handle().core();
+  auto& core = weft::detail::access::core(rt.get_handle());
   rt.block_on([]() -> task<void> { co_return; }());
   ASSERT_TRUE(weft::test::eventually([&] { return core.tasks().num_awake() == 0; }));
   std::this_thread::sleep_for(250ms);   // the watchdog's linger (100 ms), then it sleeps
@@ -450,8 +446,6 @@ TEST(Diagnostics, PrometheusTextHasHelpTypeAndNamedSeries) {
 }
 
 TEST(Diagnostics, PromtoolAcceptsTheTextWithoutAWarning) {
-  if (access("/usr/bin/promtool", X_OK) != 0)
-    GTEST_SKIP() << "promtool not installed (Debian package `prometheus`, see scripts/install-deps.sh)";
   runtime rt = runtime::builder::multi_thread().worker_threads(2).enable_poll_time_histogram().build();
   rt.block_on([]() -> task<void> {
     for (int i = 0; i < 3; ++i) {
@@ -459,18 +453,10 @@ TEST(Diagnostics, PromtoolAcceptsTheTextWithoutAWarning) {
       co_await h;
     }
   }());
-  const std::string path = testing::TempDir() + "weft_metrics_" + std::to_string(getpid()) + ".txt";
-  std::ofstream(path) << weft::to_prometheus(rt.metrics());
-  const std::string command = "/usr/bin/promtool check metrics < " + path + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, pipe)) output += buf;
-  const int status = pclose(pipe);
-  std::remove(path.c_str());
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_TRUE(output.empty()) << "promtool warned:\n" << output;
+  const auto verdict = weft::test::promtool_check_metrics(weft::to_prometheus(rt.metrics()));
+  if (!verdict) GTEST_SKIP() << weft::test::promtool_missing;
+  EXPECT_TRUE(verdict->passed) << verdict->output;
+  EXPECT_TRUE(verdict->output.empty()) << "promtool warned:\n" << verdict->output;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 
+#include "promtool.hpp"
 #include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
@@ -17,17 +18,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace {
 
@@ -171,20 +167,10 @@ TEST(PoolDiagnostics, PrometheusHasASeriesPerPool) {
 }
 
 TEST(PoolDiagnostics, PromtoolAcceptsThePerPoolSeries) {
-  if (access("/usr/bin/promtool", X_OK) != 0)
-    GTEST_SKIP() << "promtool not installed (Debian package `prometheus`, see scripts/install-deps.sh)";
-  const std::string path = testing::TempDir() + "weft_pool_metrics_" + std::to_string(getpid()) + ".txt";
-  std::ofstream(path) << metrics_text_with_every_pool();
-  const std::string command = "/usr/bin/promtool check metrics < " + path + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, pipe)) output += buf;
-  const int status = pclose(pipe);
-  std::remove(path.c_str());
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_TRUE(output.empty()) << "promtool warned:\n" << output;
+  const auto verdict = weft::test::promtool_check_metrics(metrics_text_with_every_pool());
+  if (!verdict) GTEST_SKIP() << weft::test::promtool_missing;
+  EXPECT_TRUE(verdict->passed) << verdict->output;
+  EXPECT_TRUE(verdict->output.empty()) << "promtool warned:\n" << verdict->output;
 }
 
 TEST(PoolDiagnostics, APoolNameIsEscapedInItsLabel) {

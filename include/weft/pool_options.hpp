@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// The plain types of the blocking pools (weft/pool.hpp) that runtime.hpp
+/// needs too: the builder takes pool_options, runtime_metrics lists
+/// pool_metrics.
+
+#include <weft/diagnostics.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace weft {
+
+/// How a blocking pool is sized and bounded (runtime::builder::blocking_pool).
+struct pool_options {
+  std::size_t max_threads = 64;                                       ///< > 0
+  std::size_t queue_capacity = std::numeric_limits<std::size_t>::max();  ///< jobs waiting for a thread; > 0
+  std::chrono::nanoseconds max_queue_wait{0};                         ///< 0 = no limit
+  std::chrono::nanoseconds keep_alive = std::chrono::seconds(10);     ///< idle thread exits after it
+};
+
+/// What blocking_pool::try_spawn gives when the pool's queue is full.
+struct pool_full {
+  friend bool operator==(pool_full, pool_full) noexcept = default;
+};
+
+/// A snapshot of one pool (runtime_metrics::pools, blocking_pool::metrics()).
+struct pool_metrics {
+  std::string name;                 ///< "blocking", "compute" or the name it was declared with
+  std::size_t threads = 0;          ///< alive now, including starting ones
+  std::size_t idle_threads = 0;     ///< of those, waiting for a job
+  std::size_t queue_depth = 0;      ///< jobs waiting for a thread
+  std::size_t admit_waiters = 0;    ///< tasks suspended in admit
+  std::uint64_t started_threads = 0;  ///< threads ever started
+  std::uint64_t completed = 0;      ///< closures run to completion (returned or threw)
+  std::uint64_t rejected = 0;       ///< refused: queue full, or waited past max_queue_wait
+  duration_histogram queue_wait;    ///< submit -> a thread took the job
+  duration_histogram run_time;      ///< of the closures that ran
+};
+
+}  // namespace weft
