@@ -29,7 +29,7 @@
 ///                   .build();
 ///     std::cout << weft::to_prometheus(rt.metrics());
 
-#include <weft/detail/task_header.hpp>
+#include <weft/task_id.hpp>
 
 #include <array>
 #include <bit>

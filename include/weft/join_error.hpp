@@ -4,7 +4,7 @@
 /// `weft::join_error`: the join layer of a task's failure — it was cancelled,
 /// or it threw (Tokio's JoinError). The task's own result is the second layer.
 
-#include <weft/detail/task_header.hpp>
+#include <weft/task_id.hpp>
 
 #include <exception>
 #include <source_location>

@@ -4,6 +4,7 @@
 /// `weft::join_handle<T>`: owned permission to await, abort or stop one task
 /// started by spawn or spawn_blocking.
 
+#include <weft/detail/access.hpp>
 #include <weft/detail/join_state.hpp>
 #include <weft/join_error.hpp>
 
@@ -47,7 +48,6 @@ public:
   using value_type = T;
 
   join_handle() noexcept = default;
-  explicit join_handle(detail::join_state<T>* state) noexcept : state_(state) {}
   join_handle(join_handle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   join_handle& operator=(join_handle other) noexcept {
     std::swap(state_, other.state_);
@@ -119,10 +119,10 @@ public:
   /// and destroying it aborts the task (see abort_on_drop).
   [[nodiscard]] weft::abort_on_drop<T> abort_on_drop() && noexcept;
 
-  /// Internal: the shared state (block_on, timeout and join_set wait on it).
-  detail::task_header* state() const noexcept { return state_; }
-
 private:
+  friend struct detail::access;
+  explicit join_handle(detail::join_state<T>* state) noexcept : state_(state) {}
+
   detail::join_state<T>* checked_state() {
     if (!state_) throw std::logic_error("weft: awaiting an empty join_handle");
     // The flag lives in the task's header, so that a handle is one pointer.

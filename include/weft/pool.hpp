@@ -22,7 +22,7 @@
 ///       auto rows = co_await h;
 ///     }());
 
-#include <weft/detail/pool_types.hpp>
+#include <weft/pool_options.hpp>
 #include <weft/join_error.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/runtime.hpp>
@@ -77,7 +77,7 @@ template <class F>
 auto spawn_on_pool(runtime_core& core, blocking_pool& pool, F&& f, std::source_location where) {
   if constexpr (check_blocking_closure<F>()) {
     auto* job = make_pool_job(core, std::forward<F>(f), where);
-    join_handle<blocking_result_t<std::decay_t<F>>> h(job);
+    join_handle<blocking_result_t<std::decay_t<F>>> h = access::adopt<blocking_result_t<std::decay_t<F>>>(job);
     submit_to_pool(pool, *job);
     return h;
   } else {
@@ -205,7 +205,7 @@ public:
       detail::release_pool_slot(*pool_);
       throw;
     }
-    join_handle<R> h(job);
+    join_handle<R> h = detail::access::adopt<R>(job);
     detail::submit_reserved(*pool_, *job);
     return result(std::move(h));
   }
@@ -213,11 +213,11 @@ public:
   /// A snapshot of this pool's gauges, counters and histograms.
   pool_metrics metrics() const { return detail::pool_metrics_of(*pool_); }
 
-  /// Internal: made by handle::pool.
+private:
+  friend struct detail::access;   // made by handle::pool
   blocking_pool(std::shared_ptr<detail::runtime_core> core, detail::blocking_pool* pool) noexcept
       : core_(std::move(core)), pool_(pool) {}
 
-private:
   detail::runtime_core& core() const noexcept { return *core_; }
 
   // A coroutine of its own with the pool copied into its frame: the
@@ -225,7 +225,7 @@ private:
   template <class R, class F>
   static task<join_handle<R>> admit_job(blocking_pool self, F f, std::source_location where) {
     auto* job = detail::make_pool_job(self.core(), std::move(f), where);
-    join_handle<R> h(job);
+    join_handle<R> h = detail::access::adopt<R>(job);
     detail::admission admitted(*self.pool_, *job, *job);
     co_await admitted;
     co_return h;

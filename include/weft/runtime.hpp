@@ -5,10 +5,10 @@
 /// and the blocking pool, drive a task from outside, and shut down.
 
 #include <weft/detail/blocking_task.hpp>
-#include <weft/detail/pool_types.hpp>
 #include <weft/detail/spawned_task.hpp>
 #include <weft/diagnostics.hpp>
 #include <weft/join_handle.hpp>
+#include <weft/pool_options.hpp>
 #include <weft/task.hpp>
 
 #include <chrono>
@@ -87,8 +87,6 @@ struct runtime_config {
   std::size_t thread_stack_size = 0;   // 0 = the OS default
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
-  /// Test seam: an errno with which to refuse a blocking-thread start (0 = start it).
-  std::function<int()> inject_thread_spawn_failure;
   // Diagnostics (checked by build(): negative -> std::invalid_argument).
   std::chrono::nanoseconds stall_threshold = std::chrono::milliseconds(10);   // 0 = off
   std::function<void(const stall_report&)> on_stall;                          // null: a line on stderr
@@ -179,11 +177,10 @@ public:
   /// Errors: std::out_of_range naming it if there is no such pool.
   blocking_pool pool(std::string_view name) const;
 
-  /// Internal.
-  explicit handle(std::shared_ptr<detail::runtime_core> core) noexcept : core_(std::move(core)) {}
-  detail::runtime_core& core() const noexcept { return *core_; }
-
 private:
+  friend struct detail::access;
+  explicit handle(std::shared_ptr<detail::runtime_core> core) noexcept : core_(std::move(core)) {}
+
   std::shared_ptr<detail::runtime_core> core_;
 };
 
@@ -243,11 +240,9 @@ public:
   /// As handle::pool.
   blocking_pool pool(std::string_view name) const;
 
-  /// Internal: builds from a raw configuration (tests use its seams).
-  static runtime from_config(const detail::runtime_config& config) { return runtime(config); }
-
 private:
-  explicit runtime(const detail::runtime_config& config);
+  friend struct detail::access;
+  explicit runtime(const detail::runtime_config& config, const detail::runtime_seams* seams = nullptr);
   detail::runtime_core& checked_core() const;
   std::shared_ptr<detail::runtime_core> core_;
 };
@@ -317,8 +312,8 @@ private:
 template <class T>
 join_handle<T> detail::spawn_task(runtime_core& core, task<T> t, std::source_location where) {
   if (!t.is_valid()) throw std::invalid_argument("weft: spawn of an empty task");
-  auto* state = new spawned_task<T>(scheduler_of(core), where, t.release());
-  join_handle<T> h(state);
+  auto* state = new spawned_task<T>(scheduler_of(core), where, access::release(t));
+  join_handle<T> h = access::adopt<T>(state);
   if (!spawn_on(core, *state)) state->shutdown();   // after shutdown: cancelled at once
   return h;
 }
@@ -349,7 +344,7 @@ auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location w
   if constexpr (check_blocking_closure<F>()) {
     using R = blocking_result_t<Fn>;
     auto* job = new blocking_task<R, Fn>(scheduler_of(core), where, std::forward<F>(f));
-    join_handle<R> h(job);
+    join_handle<R> h = access::adopt<R>(job);
     submit_blocking(core, *job);
     return h;
   } else {
@@ -371,7 +366,7 @@ template <class T>
 T handle::block_on(task<T> t, std::source_location where) {
   detail::check_not_worker(*core_);
   join_handle<T> h = spawn(std::move(t), where);
-  detail::drive_until(*core_, *h.state());
+  detail::drive_until(*core_, *detail::access::state(h));
   return h.get();
 }
 

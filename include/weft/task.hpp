@@ -4,6 +4,8 @@
 /// `weft::task<T>`: the coroutine type of weft. Lazy, move-only, and awaited
 /// without stack growth, so a loop of a million awaits uses no stack.
 
+#include <weft/detail/access.hpp>
+
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
@@ -145,11 +147,10 @@ public:
   }
   auto operator co_await() & noexcept { return std::move(*this).operator co_await(); }
 
-  /// Gives up ownership of the frame (used by spawn).
-  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(frame_, {}); }
-
 private:
   friend promise_type;
+  friend struct detail::access;
+  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(frame_, {}); }
   explicit task(std::coroutine_handle<promise_type> frame) noexcept : frame_(frame) {}
   std::coroutine_handle<promise_type> frame_;
 };

@@ -11,10 +11,12 @@
 #include <weft/join_set.hpp>
 #include <weft/net.hpp>
 #include <weft/pool.hpp>
+#include <weft/pool_options.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 #include <weft/sync.hpp>
 #include <weft/task.hpp>
+#include <weft/task_id.hpp>
 #include <weft/time.hpp>
 #include <weft/version.hpp>
 // OS integration (DESIGN §10).

@@ -69,6 +69,20 @@ void drive_until(runtime_core& core, const task_header& root) {
 
 }  // namespace detail
 
+// -- access (weft/detail/access.hpp) ------------------------------------------------
+
+handle detail::access::make_handle(std::shared_ptr<runtime_core> core) noexcept { return handle(std::move(core)); }
+
+detail::runtime_core& detail::access::core(const handle& h) noexcept { return *h.core_; }
+
+runtime detail::access::make_runtime(const runtime_config& config, const runtime_seams& seams) {
+  return runtime(config, &seams);
+}
+
+weft::blocking_pool detail::access::make_pool(std::shared_ptr<runtime_core> core, blocking_pool* pool) noexcept {
+  return weft::blocking_pool(std::move(core), pool);
+}
+
 // -- handle --------------------------------------------------------------------------
 
 handle handle::current() {
@@ -105,7 +119,8 @@ const detail::runtime_config& checked(const detail::runtime_config& config) {
 }
 }  // namespace
 
-runtime::runtime(const detail::runtime_config& config) : core_(detail::runtime_core::create(checked(config))) {}
+runtime::runtime(const detail::runtime_config& config, const detail::runtime_seams* seams)
+    : core_(detail::runtime_core::create(checked(config), seams ? *seams : detail::runtime_seams{})) {}
 runtime::runtime(runtime&&) noexcept = default;
 runtime& runtime::operator=(runtime&& other) noexcept {
   if (this != &other) {
@@ -144,7 +159,7 @@ runtime_metrics runtime::metrics() const { return checked_core().metrics(); }
 
 handle runtime::get_handle() const {
   checked_core();
-  return handle(core_);
+  return detail::access::make_handle(core_);
 }
 
 detail::runtime_core& runtime::checked_core() const {
@@ -152,7 +167,7 @@ detail::runtime_core& runtime::checked_core() const {
   return *core_;
 }
 
-std::vector<task_snapshot> runtime::dump() const { return core_->dump(); }
+std::vector<task_snapshot> runtime::dump() const { return checked_core().dump(); }
 
 // -- builder ----------------------------------------------------------------------------
 
@@ -299,7 +314,7 @@ void check_pools(const detail::runtime_config& config) {
 weft::blocking_pool handle::pool(std::string_view name) const {
   detail::blocking_pool* pool = core_->find_pool(name);
   if (pool == nullptr) throw std::out_of_range("weft: no blocking pool named \"" + std::string(name) + "\"");
-  return weft::blocking_pool(core_, pool);
+  return detail::access::make_pool(core_, pool);
 }
 
 weft::blocking_pool runtime::pool(std::string_view name) const { return get_handle().pool(name); }

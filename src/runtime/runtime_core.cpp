@@ -62,14 +62,14 @@ scheduler_config scheduler_config_of(const runtime_config& config, runtime_core*
 
 }  // namespace
 
-std::shared_ptr<runtime_core> runtime_core::create(const runtime_config& config) {
-  std::shared_ptr<runtime_core> core(new runtime_core(config));
+std::shared_ptr<runtime_core> runtime_core::create(const runtime_config& config, runtime_seams seams) {
+  std::shared_ptr<runtime_core> core(new runtime_core(config, std::move(seams)));
   core->start();
   return core;
 }
 
-runtime_core::runtime_core(const runtime_config& config)
-    : config_(config), scheduler_(scheduler_config_of(config, this, &activity_), &driver_) {}
+runtime_core::runtime_core(const runtime_config& config, runtime_seams seams)
+    : config_(config), seams_(std::move(seams)), scheduler_(scheduler_config_of(config, this, &activity_), &driver_) {}
 
 runtime_core::~runtime_core() { shutdown(std::nullopt); }
 
@@ -77,7 +77,7 @@ blocking_pool_config runtime_core::pool_config(std::string thread_name) {
   blocking_pool_config pool_config;
   pool_config.thread_name = std::move(thread_name);
   pool_config.stack_size = config_.thread_stack_size;
-  pool_config.inject_spawn_failure = config_.inject_thread_spawn_failure;
+  pool_config.inject_spawn_failure = seams_.inject_thread_spawn_failure;
   pool_config.name = "blocking";
   pool_config.activity = &activity_;
   pool_config.on_thread_start = [weak = weak_from_this(), user = config_.on_thread_start] {

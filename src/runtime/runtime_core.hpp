@@ -8,6 +8,7 @@
 #include "diagnostics/watchdog.hpp"
 #include "util/activity_signal.hpp"
 #include "runtime/driver.hpp"
+#include "runtime/runtime_seams.hpp"
 #include "scheduler/scheduler.hpp"
 
 #include <weft/runtime.hpp>
@@ -29,7 +30,7 @@ pool_metrics pool_metrics_of(const blocking_pool& pool, const blocking_pool_metr
 
 class runtime_core : public std::enable_shared_from_this<runtime_core> {
 public:
-  static std::shared_ptr<runtime_core> create(const runtime_config& config);
+  static std::shared_ptr<runtime_core> create(const runtime_config& config, runtime_seams seams = {});
   ~runtime_core();
 
   scheduler& tasks() noexcept { return scheduler_; }
@@ -70,12 +71,13 @@ public:
   };
 
 private:
-  explicit runtime_core(const runtime_config& config);
+  runtime_core(const runtime_config& config, runtime_seams seams);
   void start();
   void start_watchdog();
   blocking_pool_config pool_config(std::string thread_name);
 
   runtime_config config_;
+  runtime_seams seams_;
   activity_signal activity_;   // outlives the scheduler and the pool, which signal it
   driver driver_;         // outlives the scheduler: frames destroyed at shutdown deregister from it
   scheduler scheduler_;

@@ -4,6 +4,7 @@
 // queued job leaves blocking_queue_depth at once.
 #include <weft/runtime.hpp>   // first: proves the header is self-contained
 
+#include <weft/pool.hpp>
 #include <weft/spawn.hpp>
 #include <weft/sync.hpp>
 
@@ -30,6 +31,8 @@ TEST(MovedFrom, RuntimeThrowsLogicError) {
   EXPECT_THROW((void)rt.metrics(), std::logic_error);
   EXPECT_THROW((void)rt.shutdown_timeout(std::chrono::seconds(1)), std::logic_error);
   EXPECT_THROW(rt.shutdown_background(), std::logic_error);
+  EXPECT_THROW((void)rt.dump(), std::logic_error);
+  EXPECT_THROW((void)rt.pool("blocking"), std::logic_error);
   EXPECT_EQ(other.block_on(one()), 1);
 }
 

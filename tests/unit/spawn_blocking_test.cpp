@@ -5,6 +5,7 @@
 #include <weft/runtime.hpp>
 #include <weft/time.hpp>
 
+#include "runtime/runtime_seams.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <charconv>
 #include <expected>
+#include <functional>
 #include <latch>
 #include <mutex>
 #include <numeric>
@@ -476,20 +478,22 @@ TEST(SpawnBlocking, AfterShutdownYieldsCancelled) {
 
 namespace {
 
-weft::detail::runtime_config refusing_config(std::atomic<int>& refusals) {
+/// A runtime whose pools ask `refuse` before starting a thread.
+runtime refusing_runtime(std::function<int()> refuse) {
   weft::detail::runtime_config config;
   config.worker_threads = 1;
   config.max_blocking_threads = 4;
-  config.inject_thread_spawn_failure = [&refusals] {
-    refusals.fetch_add(1);
-    return EAGAIN;
-  };
-  return config;
+  weft::detail::runtime_seams seams;
+  seams.inject_thread_spawn_failure = std::move(refuse);
+  return weft::detail::access::make_runtime(config, seams);
 }
 
 TEST(SpawnBlocking, RefusedThreadWithNoneAliveYieldsTheSystemError) {
   std::atomic<int> refusals{0};
-  runtime rt = runtime::from_config(refusing_config(refusals));
+  runtime rt = refusing_runtime([&refusals] {
+    refusals.fetch_add(1);
+    return EAGAIN;
+  });
   auto body = []() -> task<bool> {
     auto h = weft::spawn_blocking([] { return 1; });
     auto r = co_await h.join();
@@ -506,11 +510,8 @@ TEST(SpawnBlocking, RefusedThreadWithNoneAliveYieldsTheSystemError) {
 }
 
 TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
-  std::atomic<int> refusals{0};
-  auto config = refusing_config(refusals);
   std::atomic<int> starts{0};
-  config.inject_thread_spawn_failure = [&] { return starts.fetch_add(1) == 0 ? 0 : EAGAIN; };
-  runtime rt = runtime::from_config(config);
+  runtime rt = refusing_runtime([&] { return starts.fetch_add(1) == 0 ? 0 : EAGAIN; });
   auto body = []() -> task<int> {
     auto hold = std::make_shared<std::latch>(1);
     auto entered = std::make_shared<std::atomic<bool>>(false);

@@ -76,7 +76,7 @@ public:
   static void* operator new(std::size_t size) { return allocate_task_memory(size); }
   static void operator delete(void* self, std::size_t size) noexcept { free_task_memory(self, size); }
 
-  explicit inline_task(task<T> t) noexcept : frame_(t.release()) { this->resume_at_ = frame_; }
+  explicit inline_task(task<T> t) noexcept : frame_(access::release(t)) { this->resume_at_ = frame_; }
 
   /// Runs the operation on the calling thread until it suspends or finishes.
   void poll() noexcept override {

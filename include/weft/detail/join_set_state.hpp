@@ -226,7 +226,7 @@ public:
   explicit join_set_member(const join_handle<R>& h, std::source_location where) noexcept
       // const_cast: the handle exposes its header read-only; abort() is the
       // same call join_handle::abort() makes.
-      : task_(h.state()), where_(where) {
+      : task_(access::state(h)), where_(where) {
     task_->add_ref();
   }
   join_set_member(join_set_member&& other) noexcept

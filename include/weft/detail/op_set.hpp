@@ -36,8 +36,8 @@ task<await_result_t<A>> op_task(A op) {
 template <class A>
 auto op_frame(A&& op) {
   using R = await_result_t<A>;
-  if constexpr (std::is_same_v<std::remove_cvref_t<A>, task<R>>) return std::move(op).release();   // no wrapper
-  else return op_task(std::move(op)).release();
+  if constexpr (std::is_same_v<std::remove_cvref_t<A>, task<R>>) return access::release(op);   // no wrapper
+  else return access::release(op_task(std::move(op)));
 }
 
 template <class T>

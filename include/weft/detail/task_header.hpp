@@ -4,6 +4,8 @@
 /// The header every task carries: its state word, reference count, id and
 /// spawn site, and the waker that reschedules it. Internal; not API.
 
+#include <weft/task_id.hpp>
+
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
@@ -11,10 +13,6 @@
 #include <utility>
 
 namespace weft {
-
-/// Identifies a task for the life of the process (ids are never reused).
-using task_id = std::uint64_t;
-
 namespace detail {
 
 class task_header;
