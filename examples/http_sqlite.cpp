@@ -11,12 +11,15 @@
 //   stops it gracefully (exit 0).
 //
 // Routes: GET /ping (answered on the async worker), GET /user/<id> and
-// GET /sum/<a>/<b> (on the blocking pool, each blocking thread with its own
-// read-only connection and prepared statements). HTTP is parsed by Debian's
+// GET /sum/<a>/<b> (on the blocking pool "db", each of its threads with its
+// own read-only connection and prepared statements). HTTP is parsed by Debian's
 // libhttp-parser (nodejs/http-parser 2.9), SQLite is Debian's libsqlite3:
 // only this example needs them, not the weft library.
 #include <weft/net.hpp>
+#include <weft/pool.hpp>
+#include <weft/combinators.hpp>
 #include <weft/runtime.hpp>
+#include <weft/signal.hpp>
 #include <weft/spawn.hpp>
 #include <weft/sync/notify.hpp>
 #include <weft/time.hpp>
@@ -43,10 +46,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <utility>
 
-#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -189,6 +190,9 @@ bool create_if_missing(const std::string& path) {
 
 /// The database file, set once in main() before the runtime starts.
 std::string db_path;
+/// The queries' own blocking pool ("db", sized by --max-blocking), set in
+/// main() once the runtime is built: its threads hold the connections.
+std::optional<weft::blocking_pool> db_pool;
 
 /// One read-only connection per blocking thread, opened on the thread's
 /// first query and closed when the thread exits, with one prepared statement
@@ -365,13 +369,13 @@ struct reply {
   static reply internal_error() { return text(status::internal_error, "internal error"); }
 };
 
-/// `GET /user/<id>`: the point query on the blocking pool.
+/// `GET /user/<id>`: the point query on the db pool.
 weft::task<reply> get_user(std::string_view segment) {
   if (segment.find('/') != std::string_view::npos) co_return reply::not_found();
   const std::optional<std::int64_t> id = parse_id(segment);
   if (!id) co_return reply::bad_request();
   const std::int64_t key = *id;
-  auto job = weft::spawn_blocking([key] { return query_user(key); });
+  auto job = db_pool->spawn([key] { return query_user(key); });
   auto result = co_await job.join();
   if (!result) {
     if (result.error().is_panic()) {
@@ -397,7 +401,7 @@ weft::task<reply> get_user(std::string_view segment) {
   co_return r;
 }
 
-/// `GET /sum/<from>/<to>`: the range query on the blocking pool.
+/// `GET /sum/<from>/<to>`: the range query on the db pool.
 weft::task<reply> get_sum(std::string_view rest) {
   const std::size_t slash = rest.find('/');
   if (slash == std::string_view::npos || rest.find('/', slash + 1) != std::string_view::npos)
@@ -405,7 +409,7 @@ weft::task<reply> get_sum(std::string_view rest) {
   const std::optional<std::int64_t> from = parse_id(rest.substr(0, slash));
   const std::optional<std::int64_t> to = parse_id(rest.substr(slash + 1));
   if (!from || !to) co_return reply::bad_request();
-  auto job = weft::spawn_blocking([a = *from, b = *to] { return query_sum(a, b); });
+  auto job = db_pool->spawn([a = *from, b = *to] { return query_sum(a, b); });
   auto result = co_await job.join();
   if (!result) {
     if (result.error().is_panic()) {
@@ -645,19 +649,21 @@ weft::task<void> accept_loop(weft::net::tcp_listener listener, connection_regist
   }
 }
 
-/// Binds, serves until `stop` is notified, then shuts down gracefully: stop
+/// Binds, serves until SIGINT or SIGTERM, then shuts down gracefully: stop
 /// accepting, close idle connections, give busy ones `grace` to finish.
 /// `registry` outlives the runtime: connections still busy after `grace`
 /// are cancelled by the runtime's shutdown, and they unregister then.
-weft::task<void> serve(std::uint16_t port, weft::notify& stop, connection_registry& registry,
-                       const char* const& stop_reason) {
+weft::task<void> serve(std::uint16_t port, connection_registry& registry) {
+  // Listening before the socket is bound: a signal from then on is kept.
+  auto interrupt = weft::signal_listener::on(SIGINT);
+  auto terminate = weft::signal_listener::on(SIGTERM);
   auto listener = weft::net::tcp_listener::bind(weft::net::endpoint::v4({127, 0, 0, 1}, port));
   const std::string local = listener.local_endpoint().to_string();
   auto acceptor = weft::spawn(accept_loop(std::move(listener), registry));
   std::fprintf(stderr, "listening on %s\n", local.c_str());
 
-  co_await stop.notified();
-  std::fprintf(stderr, "%s: shutting down\n", stop_reason ? stop_reason : "stop");
+  const auto which = co_await weft::when_any(interrupt.recv(), terminate.recv());
+  std::fprintf(stderr, "%s: shutting down\n", which.index() == 0 ? "SIGINT" : "SIGTERM");
   acceptor.abort();   // the listener closes with the accept loop's frame
   auto accept_stopped = co_await acceptor.join();
   (void)accept_stopped;
@@ -666,57 +672,6 @@ weft::task<void> serve(std::uint16_t port, weft::notify& stop, connection_regist
     std::fprintf(stderr, "connections still open after %lld s; closing them\n",
                  static_cast<long long>(std::chrono::seconds(grace).count()));
 }
-
-// ---------------------------------------------------------------------------
-// Signals
-
-/// SIGINT/SIGTERM without a handler: both are blocked in every thread (the
-/// mask is inherited by the runtime's threads, so construct this before the
-/// runtime) and one thread takes them with sigwait, then notifies `stop`.
-/// Local to this example until weft has its own signal API.
-class stop_on_signal {
-public:
-  explicit stop_on_signal(weft::notify& stop) : stop_(stop) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    if (const int rc = pthread_sigmask(SIG_BLOCK, &set_, nullptr); rc != 0)
-      throw std::system_error(rc, std::generic_category(), "pthread_sigmask");
-    thread_ = std::thread([this] { run(); });
-  }
-  stop_on_signal(const stop_on_signal&) = delete;
-  stop_on_signal& operator=(const stop_on_signal&) = delete;
-  ~stop_on_signal() {
-    // Not stopped by a signal (an error ended the server): wake the thread
-    // with one of its own signals, which it then ignores.
-    if (!fired_.load()) {
-      exiting_.store(true);
-      pthread_kill(thread_.native_handle(), SIGTERM);
-    }
-    thread_.join();
-  }
-
-  /// "SIGINT" or "SIGTERM" once one arrived, else null. Read after stop.
-  const char* const& reason() const noexcept { return reason_; }
-
-private:
-  void run() {
-    int signal = 0;
-    while (sigwait(&set_, &signal) != 0) {
-    }
-    if (exiting_.load()) return;
-    reason_ = signal == SIGINT ? "SIGINT" : "SIGTERM";
-    fired_.store(true);
-    stop_.notify_one();   // a stored permit if serve() is not waiting yet
-  }
-
-  weft::notify& stop_;
-  sigset_t set_{};
-  std::atomic<bool> fired_{false};
-  std::atomic<bool> exiting_{false};
-  const char* reason_ = nullptr;   // written before notify_one, read after notified()
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -737,25 +692,24 @@ int main(int argc, char** argv) {
   db_path = opts->db;
 
   try {
-    weft::notify stop;
     connection_registry registry;   // outlives the runtime's tasks
-    stop_on_signal signals(stop);   // before the runtime: its threads inherit the mask
     weft::runtime rt = weft::runtime::builder::multi_thread()
                            .worker_threads(opts->workers)
-                           .max_blocking_threads(opts->max_blocking)
+                           .blocking_pool("db", {.max_threads = opts->max_blocking})
                            .build();
+    db_pool = rt.pool("db");
     int status = 0;
     try {
-      rt.block_on(serve(opts->port, stop, registry, signals.reason()));
+      rt.block_on(serve(opts->port, registry));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       status = 1;
     }
-    const weft::runtime_metrics m = rt.metrics();
-    std::fprintf(stderr, "blocking threads: %zu alive, %llu started; %llu blocking jobs\n", m.blocking_threads,
-                 static_cast<unsigned long long>(m.blocking_threads_started),
-                 static_cast<unsigned long long>(m.spawned_blocking_tasks));
-    // Do not wait for a query still running on the blocking pool.
+    const weft::pool_metrics m = db_pool->metrics();
+    std::fprintf(stderr, "db pool: %zu threads alive, %llu started; %llu queries run\n", m.threads,
+                 static_cast<unsigned long long>(m.started_threads), static_cast<unsigned long long>(m.completed));
+    db_pool.reset();
+    // Do not wait for a query still running on the db pool.
     rt.shutdown_timeout(blocking_grace);
     return status;
   } catch (const std::exception& e) {

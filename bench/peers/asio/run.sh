@@ -11,8 +11,9 @@ if [[ ! -f /usr/include/boost/asio.hpp ]]; then
     echo "run: apt-get install libboost-dev (as root)" >&2; exit 1
   fi
 fi
-# Build outside the source tree, which may be read-only.
-build="${TMPDIR:-/tmp}/weft-anchor-asio"
+# Build outside the source tree, which may be read-only; one build folder per
+# checkout (CMake refuses a cache made from another source folder).
+build="${TMPDIR:-/tmp}/weft-anchor-asio-$(printf '%s' "$here" | cksum | cut -d' ' -f1)"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
 cmake --build "$build" -j 2 >&2
 exec "$build/asio_anchor" "$@"
