@@ -3,8 +3,9 @@
 # (Debian `doxygen`) over include/weft/ — the public headers, not detail/ — and
 # writes HTML to <build>/docs/html/index.html. An undocumented public entity is a
 # warning (WARN_IF_UNDOCUMENTED), collected in <build>/docs/warnings.log and counted
-# at the end; -DWEFT_DOCS_WARN_AS_ERROR=ON makes any warning fail the target (for CI,
-# once the headers being written now are all documented). Not part of `all`.
+# at the end; -DWEFT_DOCS_WARN_AS_ERROR=ON makes any warning fail the target (for CI:
+# the public headers are fully documented and build with zero warnings; keep it so).
+# Not part of `all`.
 find_package(Doxygen QUIET)
 if(NOT DOXYGEN_FOUND)
   add_custom_target(docs COMMAND ${CMAKE_COMMAND} -E echo "docs: doxygen not found (scripts/install-deps.sh tools)"

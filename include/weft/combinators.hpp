@@ -153,6 +153,7 @@ public:
   /// wakes every cancelled() waiter and requests stop on stop_token().
   /// Runs the std::stop_callbacks registered on stop_token() on this thread.
   void cancel() noexcept;
+  /// True once this token (through any copy) or an ancestor was cancelled.
   bool is_cancelled() const noexcept;
 
   /// A new token cancelled with this one (not the reverse).
@@ -205,6 +206,7 @@ public:
   void close() noexcept;
   /// Undoes close().
   void reopen() noexcept;
+  /// True between close() and reopen().
   bool is_closed() const noexcept;
 
   /// Completes once the tracker is closed and empty (at once if it is).

@@ -47,9 +47,14 @@ namespace weft {
 ///
 /// Thread safety: a plain value (a snapshot); not for concurrent writers.
 struct duration_histogram {
+  /// Samples per bucket (see bucket_of()).
   std::array<std::uint64_t, 64> buckets{};
+  /// Samples recorded.
   std::uint64_t count = 0;
+  /// The sum of the samples recorded.
   std::chrono::nanoseconds sum{}, max{};
+  /// @var max
+  /// The largest sample recorded.
 
   /// The bucket that holds `d` (negative durations count as 0).
   static constexpr std::size_t bucket_of(std::chrono::nanoseconds d) noexcept {
@@ -102,9 +107,12 @@ struct stall_report {
 /// Work that never ends belongs on a dedicated thread (spawn_thread), not in
 /// a pool slot.
 struct long_blocking_report {
+  /// The blocking job's task id.
   task_id task = 0;
   std::source_location spawned_at;       ///< the spawn_blocking call site
   std::string_view pool;                 ///< "blocking", "compute" or a named pool
+  /// How long the closure had run when reported (at least the threshold); each
+  /// job is reported once.
   std::chrono::nanoseconds running_for{};
 };
 
@@ -117,9 +125,13 @@ enum class task_state { queued, running, suspended };
 /// One live task or job in a dump (finished = not live, whether or not its
 /// handle is still held).
 struct task_snapshot {
+  /// The task's id.
   task_id id = 0;
+  /// Async task, blocking job or dedicated thread.
   task_kind kind = task_kind::async_task;
+  /// Queued, running or suspended.
   task_state state = task_state::queued;
+  /// The call site that started it.
   std::source_location spawned_at;
   std::string_view pool;                 ///< empty for async tasks; "thread" for spawn_thread
   /// Since spawn for blocking jobs. For async tasks, since the task first

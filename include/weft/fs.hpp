@@ -47,14 +47,18 @@ namespace weft::fs {
 /// What fs::metadata reports about a path (symbolic links followed, as
 /// stat(2) and tokio::fs::metadata do).
 struct file_metadata {
+  /// Regular file, directory, and so on (of the link's target, for a symbolic link).
   std::filesystem::file_type type = std::filesystem::file_type::none;
+  /// The mode's permission bits, set-id and sticky bits included (st_mode & 07777).
   std::filesystem::perms permissions = std::filesystem::perms::none;
   /// Bytes, for a regular file; what the OS reports for anything else.
   std::uintmax_t size = 0;
   /// Last modification, to the nanosecond where the file system keeps it.
   std::chrono::system_clock::time_point modified;
 
+  /// True for a regular file.
   bool is_file() const noexcept { return type == std::filesystem::file_type::regular; }
+  /// True for a directory.
   bool is_dir() const noexcept { return type == std::filesystem::file_type::directory; }
 };
 

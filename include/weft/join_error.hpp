@@ -29,13 +29,17 @@ public:
   /// queue full").
   static join_error rejected(task_id id, std::source_location where, const std::exception_ptr& reason);
 
+  /// The task was cancelled: aborted, or cancelled by runtime shutdown.
   bool is_cancelled() const noexcept { return !payload_ && !rejected_; }
+  /// The task failed with an exception (see panicked()); panic_payload()
+  /// holds it.
   bool is_panic() const noexcept { return static_cast<bool>(payload_); }
   /// Refused by a full pool, or waited longer than its max_queue_wait
   /// (weft/pool.hpp): neither cancelled nor a panic. The closure never ran.
   bool is_rejected() const noexcept { return rejected_; }
-  /// What the task threw; null if it was cancelled.
+  /// What the task threw; null unless is_panic().
   std::exception_ptr panic_payload() const noexcept { return payload_; }
+  /// The id of the task that failed (as join_handle::id()).
   task_id id() const noexcept { return id_; }
   /// "task 7 (spawned at main.cpp:42) panicked: boom" / "task 7 (...) was cancelled" /
   /// "task 7 (...) was rejected by pool \"db\": queue full".

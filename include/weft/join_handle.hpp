@@ -45,10 +45,13 @@ class abort_on_drop;
 template <class T>
 class [[nodiscard]] join_handle {
 public:
+  /// What awaiting the handle gives: the task's result type.
   using value_type = T;
 
   join_handle() noexcept = default;
+  /// Moves the handle; `other` becomes empty.
   join_handle(join_handle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  /// Takes `other`'s task; the task this handle had is detached, as on destruction.
   join_handle& operator=(join_handle other) noexcept {
     std::swap(state_, other.state_);
     return *this;
@@ -59,6 +62,7 @@ public:
 
   /// Suspends until the task finishes; see the class doc for what it gives.
   auto operator co_await() & { return awaiter{checked_state()}; }
+  /// Suspends until the task finishes, for a temporary handle (`co_await spawn(...)`).
   auto operator co_await() && { return awaiter{checked_state()}; }
 
   /// Suspends until the task finishes and gives the join layer as a value.
@@ -91,6 +95,7 @@ public:
 
   /// True once the task has finished (with a value, an exception or cancelled).
   bool is_finished() const noexcept { return state_ && state_->is_complete(); }
+  /// The task's id (unique for the life of the process); 0 for an empty handle.
   task_id id() const noexcept { return state_ ? state_->id() : task_id{}; }
 
   /// Blocks the calling thread until the task finishes and gives the join
@@ -178,24 +183,35 @@ private:
 template <class T>
 class [[nodiscard]] abort_on_drop {
 public:
+  /// What awaiting it gives: the task's result type.
   using value_type = T;
 
   abort_on_drop() noexcept = default;
+  /// Takes over `handle`; `std::move(h).abort_on_drop()` is the usual spelling.
   explicit abort_on_drop(join_handle<T> handle) noexcept : handle_(std::move(handle)) {}
+  /// Moves the handle; the source becomes empty (destroying it aborts nothing).
   abort_on_drop(abort_on_drop&&) noexcept = default;
+  /// Takes `other`'s task; the task this one had is aborted.
   abort_on_drop& operator=(abort_on_drop other) noexcept {
     std::swap(handle_, other.handle_);
     return *this;
   }
   ~abort_on_drop() { handle_.abort(); }
 
+  /// Suspends until the task finishes; see join_handle.
   auto operator co_await() & { return handle_.operator co_await(); }
+  /// Suspends until the task finishes, for a temporary (`co_await std::move(h).abort_on_drop()`).
   auto operator co_await() && { return handle_.operator co_await(); }
+  /// As join_handle::join(): the join layer as a value.
   [[nodiscard]] auto join() { return handle_.join(); }
 
+  /// As join_handle::abort().
   void abort() noexcept { handle_.abort(); }
+  /// As join_handle::request_stop().
   void request_stop() noexcept { handle_.request_stop(); }
+  /// As join_handle::is_finished().
   bool is_finished() const noexcept { return handle_.is_finished(); }
+  /// As join_handle::id().
   task_id id() const noexcept { return handle_.id(); }
 
   /// Gives the plain handle back: dropping it then detaches the task.

@@ -60,11 +60,16 @@ namespace weft {
 template <class T>
 class join_set {
 public:
+  /// What each member task gives.
   using value_type = T;
+  /// What join_next() gives for one member.
   using result_type = std::expected<T, join_error>;
 
   join_set() noexcept = default;
+  /// Moves the members; the source is left empty.
   join_set(join_set&&) noexcept = default;
+  /// Aborts the members of this set (as abort_all()), then takes `other`'s;
+  /// `other` is left empty.
   join_set& operator=(join_set&& other) noexcept;
   /// Aborts the members still in the set (see Cancellation above).
   ~join_set() { abort_all(); }
@@ -103,6 +108,7 @@ public:
 
   /// Members spawned and not yet joined.
   std::size_t size() const noexcept { return members_.size() - free_slots_.size(); }
+  /// True if size() is 0.
   bool is_empty() const noexcept { return size() == 0; }
 
 private:

@@ -61,8 +61,11 @@ struct endpoint {
   /// Errors: std::invalid_argument on bad text or a port over 65535.
   static endpoint parse(std::string_view text);
 
+  /// True for an IPv4 endpoint.
   bool is_v4() const noexcept { return !is_v6_; }
+  /// True for an IPv6 endpoint.
   bool is_v6() const noexcept { return is_v6_; }
+  /// The port, in host byte order.
   std::uint16_t port() const noexcept { return port_; }
   /// The same address with another port.
   endpoint with_port(std::uint16_t port) const noexcept {
@@ -74,12 +77,15 @@ struct endpoint {
   std::span<const std::uint8_t> address_bytes() const noexcept {
     return std::span<const std::uint8_t>(bytes_.data(), is_v6_ ? 16u : 4u);
   }
+  /// The IPv6 scope (an interface index); 0 for none, and always 0 for IPv4.
   std::uint32_t scope_id() const noexcept { return scope_id_; }
 
   /// "127.0.0.1:8080", "[::1]:443", "[fe80::1%2]:80" (RFC 5952 form; the
   /// scope as a number). parse(to_string()) gives the endpoint back.
   std::string to_string() const;
 
+  /// Orders IPv4 before IPv6, then by address bytes, port and scope; equal when
+  /// all of them are (so endpoints work as keys of ordered containers).
   friend auto operator<=>(const endpoint&, const endpoint&) = default;
 
 private:
@@ -372,6 +378,8 @@ public:
 
   /// The local and the peer's path ("" when unbound, "@name" when abstract).
   std::string local_path() const;
+  /// The peer's path ("" when unbound, "@name" when abstract).
+  /// Errors: std::system_error with the errno.
   std::string peer_path() const;
 
   /// The socket's descriptor, for options weft has no call for. Do not close it.
@@ -409,6 +417,7 @@ public:
   /// Errors: std::system_error with the errno.
   [[nodiscard]] task<std::pair<std::size_t, std::string>> recv_from(std::span<std::byte> buffer);
 
+  /// The path (or "@name") it is bound to.
   std::string local_path() const;
 
   /// The socket's descriptor, for options weft has no call for. Do not close it.
@@ -425,6 +434,7 @@ private:
 /// Hashes all of an endpoint (family, address, port, scope).
 template <>
 struct std::hash<weft::net::endpoint> {
+  /// Hashes `e`; equal endpoints hash equal.
   std::size_t operator()(const weft::net::endpoint& e) const noexcept {
     std::size_t h = e.is_v6() ? 0x9e3779b97f4a7c15u : 0;
     for (const std::uint8_t b : e.address_bytes()) h = (h ^ b) * 0x100000001b3u;

@@ -39,17 +39,23 @@ enum class stdio {
 /// How a child ended: `code` if it exited, `signal` if a signal killed it
 /// (then `code` is empty), as std::process::ExitStatus.
 struct exit_status {
+  /// The exit code, if the child exited.
   std::optional<int> code;
+  /// The number of the signal that killed the child, if one did.
   std::optional<int> signal;
   /// True if the child exited with code 0.
   bool success() const noexcept { return code && *code == 0; }
+  /// Equal if both `code` and `signal` are.
   friend bool operator==(const exit_status&, const exit_status&) = default;
 };
 
 /// What command::output() collected.
 struct captured_output {
+  /// How the child ended.
   exit_status status;
+  /// Everything the child wrote to stdout (empty if stdout was not piped).
   std::string stdout_data;
+  /// Everything the child wrote to stderr (empty if stderr was not piped).
   std::string stderr_data;
 };
 
@@ -118,7 +124,10 @@ private:
 /// Thread safety: one task uses a child at a time.
 class child {
 public:
+  /// Moves the child and its pipes; `other` is left moved-from.
   child(child&& other) noexcept;
+  /// Takes `other`'s child and pipes; the child this one held is released as on
+  /// destruction (not killed; reaped in the background).
   child& operator=(child&& other) noexcept;
   ~child();
 
@@ -148,7 +157,9 @@ public:
   /// The parent's ends of the pipes: each can be taken once, and only if
   /// that stream was stdio::piped (nullopt otherwise).
   std::optional<child_stdin> take_stdin() noexcept { return std::exchange(stdin_, std::nullopt); }
+  /// The parent's end of the child's stdout pipe; as take_stdin().
   std::optional<child_output> take_stdout() noexcept { return std::exchange(stdout_, std::nullopt); }
+  /// The parent's end of the child's stderr pipe; as take_stdin().
   std::optional<child_output> take_stderr() noexcept { return std::exchange(stderr_, std::nullopt); }
 
 private:
@@ -187,9 +198,13 @@ public:
   /// The child's working directory (the parent's by default). A relative
   /// program path is looked up from the parent's directory, not this one.
   command& current_dir(std::filesystem::path dir);
-  /// stdin/stdout/stderr: named set_* because those three are macros in <cstdio>.
+  /// What the child's stdin is connected to (inherited by default; output()
+  /// has its own defaults). Named set_* because stdin, stdout and stderr are
+  /// macros in `<cstdio>`.
   command& set_stdin(stdio how);
+  /// What the child's stdout is connected to; as set_stdin().
   command& set_stdout(stdio how);
+  /// What the child's stderr is connected to; as set_stdin().
   command& set_stderr(stdio how);
 
   /// Starts the child now. stdio not set is inherited.

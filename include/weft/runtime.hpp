@@ -58,9 +58,11 @@ struct runtime_metrics {
 
 /// A blocking closure still running when shutdown_timeout returned.
 struct straggler {
+  /// The closure's task id (0 if the job has none).
   task_id task = 0;
   std::source_location spawned_at;   ///< the spawn_blocking call site
   std::string pool;                  ///< "blocking", a named pool, or "thread"
+  /// How long it had been running when shutdown_timeout returned.
   std::chrono::nanoseconds running_for{};
 };
 
@@ -135,6 +137,7 @@ public:
   /// a thread inside block_on).
   /// Errors: weft::no_runtime anywhere else.
   static handle current();
+  /// As current(), but gives std::nullopt where current() would throw.
   static std::optional<handle> try_current() noexcept;
 
   /// Starts `t` on this runtime's workers. After shutdown the handle yields
@@ -156,6 +159,7 @@ public:
   template <class T>
   T block_on(task<T> t, std::source_location where = std::source_location::current());
 
+  /// A snapshot of this runtime's counters and histograms (runtime_metrics).
   runtime_metrics metrics() const;
 
   /// Every live async task and blocking job: kind, state, spawn site, age.
@@ -214,7 +218,10 @@ public:
 
   /// Multi-thread runtime with the defaults of builder::multi_thread().
   runtime();
+  /// Moves the runtime; the source is left moved-from.
   runtime(runtime&&) noexcept;
+  /// Shuts this runtime down as the destructor does (waiting for running
+  /// blocking closures), then takes the source's; the source is left moved-from.
   runtime& operator=(runtime&&) noexcept;
   ~runtime();
 
@@ -233,6 +240,7 @@ public:
   /// Shuts down without waiting for running blocking closures.
   void shutdown_background();
 
+  /// As handle::metrics().
   runtime_metrics metrics() const;
   /// As handle::dump().
   std::vector<task_snapshot> dump() const;
@@ -263,10 +271,20 @@ public:
   /// Every async task runs on the thread that calls block_on.
   static builder current_thread();
 
+  /// Async worker threads of a multi-thread runtime (default
+  /// hardware_concurrency()); a current-thread runtime ignores it.
   builder& worker_threads(std::size_t n);
+  /// The most threads the "blocking" pool starts (default 512).
   builder& max_blocking_threads(std::size_t n);               // default 512
+  /// How long an idle "blocking"-pool thread waits for a job before it exits
+  /// (default 10 s).
   builder& thread_keep_alive(std::chrono::nanoseconds idle);  // default 10 s
+  /// The prefix of the runtime's thread names (default "weft"): `prefix-w` for
+  /// async workers, `prefix-b` for the "blocking" pool, `prefix-c` for "compute",
+  /// `prefix-name` for a named pool, `prefix-wd` for the watchdog. Linux keeps
+  /// the first 15 characters.
   builder& thread_name(std::string prefix);                   // default "weft"
+  /// Stack size of the async workers and pool threads (default: the OS default).
   builder& thread_stack_size(std::size_t bytes);
   /// Called first on every thread the runtime starts: workers and blocking.
   /// The hooks must not throw: there is no caller to report to on a
@@ -300,6 +318,8 @@ public:
   /// refused by build().
   builder& compute_threads(std::size_t n);
 
+  /// Checks the configuration and creates the runtime; see the class
+  /// doc for what it throws.
   [[nodiscard]] runtime build() const;
 
 private:

@@ -11,8 +11,8 @@
 /// and completes. signalfd alone is not used: it misses a signal delivered
 /// to a thread that does not block it (the main thread, a library's thread).
 ///
-/// There is deliberately no `weft::signal` namespace: `::signal` stays
-/// usable after `using namespace weft`.
+/// There is deliberately no `weft::signal` namespace: the C library's
+/// signal() stays usable after `using namespace weft`.
 
 #include <weft/task.hpp>
 
@@ -57,7 +57,10 @@ public:
   /// self-pipe (an eventfd) cannot be created.
   static signal_listener on(int signo);
 
+  /// Moves the listener; `other` is left moved-from.
   signal_listener(signal_listener&& other) noexcept;
+  /// Takes `other`'s listener; the listener this one was is destroyed (see
+  /// the destructor).
   signal_listener& operator=(signal_listener&& other) noexcept;
   /// Restores the previous disposition if this was the signal's last listener.
   ~signal_listener();

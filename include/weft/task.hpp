@@ -113,11 +113,15 @@ struct task_promise<void> : task_promise_base {
 template <class T>
 class [[nodiscard]] task {
 public:
+  /// The coroutine promise (internal; makes `task<T>` a coroutine return type).
   using promise_type = detail::task_promise<T>;
+  /// What awaiting the task gives.
   using value_type = T;
 
   task() noexcept = default;
+  /// Moves the coroutine; `other` is left empty (not is_valid()).
   task(task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+  /// Takes `other`'s coroutine; the one this task held, if any, is destroyed.
   task& operator=(task other) noexcept {
     std::swap(frame_, other.frame_);
     return *this;
@@ -145,6 +149,8 @@ public:
     };
     return awaiter{frame_};
   }
+  /// Runs the task inline and gives its result, for a named task (`co_await t`);
+  /// as the rvalue form, with the same preconditions.
   auto operator co_await() & noexcept { return std::move(*this).operator co_await(); }
 
 private:

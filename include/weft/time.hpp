@@ -27,6 +27,7 @@ namespace weft {
 
 /// The error of a `timeout` whose deadline passed first.
 struct elapsed {
+  /// Always true: an elapsed carries no data.
   friend bool operator==(elapsed, elapsed) noexcept = default;
 };
 
@@ -123,13 +124,18 @@ enum class missed_tick_behavior {
 ///     for (;;) { co_await every.tick(); poll_sensor(); }
 class interval {
 public:
+  /// Starts the schedule now: the first tick is due at once, then one every
+  /// `period`. Errors: std::invalid_argument if `period` is not positive.
   explicit interval(std::chrono::nanoseconds period);
 
   /// Completes at the next tick. Resumes on: a worker of the current runtime.
   [[nodiscard]] task<void> tick();
 
+  /// Sets what happens when ticks are missed (default: burst), from the next tick on.
   void set_missed_tick_behavior(missed_tick_behavior behavior) noexcept { behavior_ = behavior; }
+  /// The current missed_tick_behavior.
   missed_tick_behavior get_missed_tick_behavior() const noexcept { return behavior_; }
+  /// The period given at construction.
   std::chrono::nanoseconds period() const noexcept { return period_; }
 
 private:

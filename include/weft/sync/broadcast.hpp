@@ -35,12 +35,16 @@ public:
   /// (try_recv only) nothing to read now; senders still exist.
   static recv_error empty() noexcept { return recv_error(kind::empty, 0); }
 
+  /// True for closed().
   bool is_closed() const noexcept { return kind_ == kind::closed; }
+  /// True for lagged().
   bool is_lagged() const noexcept { return kind_ == kind::lagged; }
+  /// True for empty().
   bool is_empty() const noexcept { return kind_ == kind::empty; }
   /// How many values were missed (lagged only; 0 otherwise).
   std::uint64_t num_skipped() const noexcept { return num_skipped_; }
 
+  /// Equal if of the same kind with the same num_skipped().
   friend bool operator==(const recv_error&, const recv_error&) noexcept = default;
 
 private:
@@ -66,10 +70,13 @@ template <std::copy_constructible T>
 template <std::copy_constructible T>
 class sender {
 public:
+  /// Another sender on the same channel; the channel stays open while any exists.
   sender(const sender& other) noexcept : state_(other.state_) {
     if (state_) state_->add_sender();
   }
+  /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
   sender& operator=(sender other) noexcept {
     state_.swap(other.state_);
     return *this;
@@ -91,6 +98,7 @@ public:
     return receiver<T>(state_);
   }
 
+  /// Receivers that exist now (a snapshot).
   std::size_t num_receivers() const { return checked().num_receivers(); }
   // Every member but the destructor and assignment: std::logic_error on a
   // moved-from sender.
@@ -125,7 +133,10 @@ class receiver {
 public:
   class recv_op;
 
+  /// Moves the receiver; `other` is left moved-from.
   receiver(receiver&& other) noexcept = default;
+  /// Takes `other`'s channel and place in it; the receiver this one was is
+  /// dropped, as on destruction.
   receiver& operator=(receiver other) noexcept {
     state_.swap(other.state_);
     std::swap(next_, other.next_);
@@ -203,6 +214,7 @@ private:
 template <std::copy_constructible T>
 class [[nodiscard]] receiver<T>::recv_op {
 public:
+  /// Waits for the next value; see receiver::recv().
   auto operator co_await() && noexcept { return awaiter(*rx_); }
 
 private:

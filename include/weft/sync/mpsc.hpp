@@ -58,10 +58,13 @@ class sender {
 public:
   class send_op;
 
+  /// Another sender on the same channel.
   sender(const sender& other) noexcept : state_(other.state_) {
     if (state_) state_->add_sender();
   }
+  /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
   sender& operator=(sender other) noexcept {
     state_.swap(other.state_);
     return *this;
@@ -91,6 +94,7 @@ public:
     if (!state_->push(value)) return std::unexpected(try_send_error::closed);
     return {};
   }
+  /// Queues a copy of `value` only if a slot is free now.
   [[nodiscard]] std::expected<void, try_send_error> try_send(const T& value) {
     T copy(value);
     return try_send(std::move(copy));
@@ -98,6 +102,7 @@ public:
 
   /// Free slots now (a snapshot); max_capacity() when the queue is empty.
   std::size_t capacity() const { return checked().slots().available(); }
+  /// The capacity given to channel().
   std::size_t max_capacity() const { return checked().capacity(); }
   /// True once the receiver is gone or closed.
   bool is_closed() const { return checked().is_closed(); }
@@ -120,6 +125,7 @@ private:
 template <std::move_constructible T>
 class [[nodiscard]] sender<T>::send_op {
 public:
+  /// Queues the value, waiting for a slot; see sender::send().
   auto operator co_await() && { return awaiter(*state_, std::move(value_)); }
 
 private:
@@ -152,10 +158,13 @@ private:
 template <std::move_constructible T>
 class unbounded_sender {
 public:
+  /// Another sender on the same channel.
   unbounded_sender(const unbounded_sender& other) noexcept : state_(other.state_) {
     if (state_) state_->add_sender();
   }
+  /// Moves the sender; `other` is left moved-from.
   unbounded_sender(unbounded_sender&& other) noexcept = default;
+  /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
   unbounded_sender& operator=(unbounded_sender other) noexcept {
     state_.swap(other.state_);
     return *this;
@@ -202,7 +211,10 @@ class receiver {
 public:
   class recv_op;
 
+  /// Moves the receiver; `other` is left moved-from.
   receiver(receiver&& other) noexcept = default;
+  /// Takes `other`'s channel; the channel this one had is closed and drained, as
+  /// on destruction.
   receiver& operator=(receiver other) noexcept {
     state_.swap(other.state_);
     return *this;
@@ -254,6 +266,7 @@ private:
 template <std::move_constructible T>
 class [[nodiscard]] receiver<T>::recv_op {
 public:
+  /// Waits for the next message; see receiver::recv().
   auto operator co_await() && noexcept { return awaiter(*state_); }
 
 private:

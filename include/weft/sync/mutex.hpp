@@ -66,7 +66,9 @@ private:
 /// may be destroyed on any thread.
 class [[nodiscard]] mutex::guard {
 public:
+  /// Moves the ownership; `other` no longer owns the lock.
   guard(guard&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+  /// Takes `other`'s ownership; the lock this guard held, if any, is unlocked.
   guard& operator=(guard other) noexcept {
     std::swap(core_, other.core_);
     return *this;
@@ -91,6 +93,7 @@ private:
 /// so it can be handed to weft::timeout.
 class [[nodiscard]] mutex::lock_op {
 public:
+  /// Waits for the lock and gives a guard; see mutex::lock().
   auto operator co_await() && noexcept { return awaiter(*core_); }
 
 private:

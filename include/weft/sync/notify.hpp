@@ -76,6 +76,7 @@ private:
 /// to weft::timeout.
 class [[nodiscard]] notify::notified_op {
 public:
+  /// Waits for a notification; see notify::notified().
   auto operator co_await() && noexcept { return awaiter(*notify_, created_at_); }
 
 private:

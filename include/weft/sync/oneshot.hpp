@@ -64,7 +64,10 @@ namespace weft::oneshot {
 template <std::move_constructible T>
 class sender {
 public:
+  /// Moves the sender; `other` is left moved-from (as if used).
   sender(sender&& other) noexcept = default;
+  /// Takes `other`'s channel; the sender this one was is destroyed, which
+  /// closes its channel if it had not sent.
   sender& operator=(sender&& other) noexcept {
     sender(std::move(other)).swap(*this);
     return *this;
@@ -103,6 +106,7 @@ public:
     return !state_->has_receiver_;
   }
 
+  /// Exchanges the channels of the two senders.
   void swap(sender& other) noexcept { state_.swap(other.state_); }
 
 private:
@@ -141,7 +145,10 @@ private:
 template <std::move_constructible T>
 class receiver {
 public:
+  /// Moves the receiver; `other` is left moved-from (as if used up).
   receiver(receiver&& other) noexcept = default;
+  /// Takes `other`'s channel; the receiver this one was is destroyed, which
+  /// closes its channel.
   receiver& operator=(receiver&& other) noexcept {
     receiver(std::move(other)).swap(*this);
     return *this;
@@ -166,6 +173,7 @@ public:
   /// The value if it has been sent, without waiting.
   [[nodiscard]] std::expected<T, try_recv_error> try_recv();
 
+  /// Exchanges the channels of the two receivers.
   void swap(receiver& other) noexcept { state_.swap(other.state_); }
 
 private:

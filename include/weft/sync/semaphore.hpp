@@ -77,8 +77,10 @@ private:
 class [[nodiscard]] semaphore::permit {
 public:
   permit() noexcept = default;
+  /// Moves the permits; `other` then holds none.
   permit(permit&& other) noexcept
       : core_(std::exchange(other.core_, nullptr)), num_permits_(std::exchange(other.num_permits_, 0)) {}
+  /// Takes `other`'s permits; those this one held, if any, are given back.
   permit& operator=(permit other) noexcept {
     std::swap(core_, other.core_);
     std::swap(num_permits_, other.num_permits_);
@@ -107,6 +109,7 @@ private:
 /// awaited, so it can be handed to weft::timeout.
 class [[nodiscard]] semaphore::acquire_op {
 public:
+  /// Waits for the permits and gives a permit; see semaphore::acquire().
   auto operator co_await() && noexcept {
     return awaiter_type{*core_, n_};
   }

@@ -63,8 +63,11 @@ namespace weft::watch {
 template <class T>
 class [[nodiscard]] value_ref {
 public:
+  /// The value.
   const T& operator*() const noexcept { return *value_; }
+  /// Pointer to the value, for member access.
   const T* operator->() const noexcept { return value_; }
+  /// The value, as operator*.
   const T& get() const noexcept { return *value_; }
 
 private:
@@ -83,7 +86,10 @@ private:
 template <std::movable T>
 class sender {
 public:
+  /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  /// Takes `other`'s channel; the sender this one was is destroyed, which closes
+  /// its channel.
   sender& operator=(sender&& other) noexcept {
     sender(std::move(other)).state_.swap(state_);
     return *this;
@@ -141,8 +147,12 @@ class receiver {
 public:
   class changed_op;
 
+  /// Another receiver on the same channel that has seen what `other` has seen.
   receiver(const receiver& other) : state_(other.state_), seen_(other.seen_) { add_receiver(); }
+  /// Moves the receiver; `other` is left moved-from.
   receiver(receiver&& other) noexcept = default;
+  /// Takes `other`'s channel and what it has seen; the receiver this one was is
+  /// dropped, as on destruction.
   receiver& operator=(receiver other) noexcept {
     state_.swap(other.state_);
     std::swap(seen_, other.seen_);
@@ -208,6 +218,7 @@ private:
 template <std::movable T>
 class [[nodiscard]] receiver<T>::changed_op {
 public:
+  /// Waits for an unseen value; see receiver::changed().
   auto operator co_await() && noexcept { return awaiter(*rx_); }
 
 private:
