@@ -25,6 +25,7 @@ struct pool_options {
 
 /// What blocking_pool::try_spawn gives when the pool's queue is full.
 struct pool_full {
+  /// Every pool_full is alike (it carries no data).
   friend bool operator==(pool_full, pool_full) noexcept = default;
 };
 
