@@ -94,10 +94,11 @@ struct stall_log {
     std::lock_guard lock(mutex);
     if (!first.empty()) return;
     // The line the default handler writes to stderr.
-    first = fmt::format("weft: worker {} stuck for {} ms in task {} spawned at {}:{}; move blocking calls into "
-                        "spawn_blocking",
-                        r.worker, std::chrono::duration_cast<std::chrono::milliseconds>(r.busy_for).count(), r.task,
-                        file, r.spawned_at.line());
+    first = fmt::format(
+        "weft: worker {} stuck for {} ms in task {} spawned at {}:{}; move blocking calls into "
+        "spawn_blocking",
+        r.worker, std::chrono::duration_cast<std::chrono::milliseconds>(r.busy_for).count(), r.task, file,
+        r.spawned_at.line());
   }
 };
 
@@ -210,8 +211,8 @@ std::string format_us(double us) {
 }
 
 void print_table(const std::vector<run_result>& results, const settings& s) {
-  fmt::print("\n{} blocking jobs of {} ms each on {} async workers; heartbeat = sleep(1 ms) in a loop\n\n",
-             s.jobs, s.job_ms, s.workers);
+  fmt::print("\n{} blocking jobs of {} ms each on {} async workers; heartbeat = sleep(1 ms) in a loop\n\n", s.jobs,
+             s.job_ms, s.workers);
   fmt::print("{:<24}{:>9}{:>11}{:>11}{:>14}{:>11}{:>11}{:>10}\n", "mode", "total", "beat p50", "beat max",
              "beats / due", "echo p50", "echo max", "threads");
   for (const auto& r : results) {
@@ -221,8 +222,9 @@ void print_table(const std::vector<run_result>& results, const settings& s) {
                fmt::format("{} / {}", r.lateness_us.size(), due), format_us(percentile(r.echo_us, 50)),
                format_us(percentile(r.echo_us, 100)), r.threads_started);
   }
-  fmt::print("(beat: how late a 1 ms sleep woke up; echo: a 64-byte TCP round trip to a server on the\n"
-             " runtime; threads: blocking-pool threads started)\n");
+  fmt::print(
+      "(beat: how late a 1 ms sleep woke up; echo: a 64-byte TCP round trip to a server on the\n"
+      " runtime; threads: blocking-pool threads started)\n");
   fmt::print("\nweft's stall detector (a poll over 10 ms, reported while it runs, naming the spawn site):\n");
   for (const auto& r : results) {
     fmt::print("  {:<22} {} stall(s){}\n", r.mode, r.stalls, r.first_stall.empty() ? "" : "; the first:");
@@ -244,8 +246,8 @@ void print_histogram(const std::vector<run_result>& results) {
     }
     for (std::size_t b = 0; b < 6; ++b) {
       const double share = r.lateness_us.empty() ? 0 : double(counts[b]) / double(r.lateness_us.size());
-      fmt::print("    {:>9} |{:<40}| {:5.1f}%\n", labels[b], std::string(static_cast<std::size_t>(share * 40 + 0.5), '#'),
-                 share * 100);
+      fmt::print("    {:>9} |{:<40}| {:5.1f}%\n", labels[b],
+                 std::string(static_cast<std::size_t>(share * 40 + 0.5), '#'), share * 100);
     }
   }
 }
@@ -256,7 +258,8 @@ int main(int argc, char** argv) {
   settings s;
   CLI::App app{"weft demo: blocking calls inline on async workers vs. weft::spawn_blocking"};
   app.add_option("-j,--jobs", s.jobs, "number of blocking jobs")->check(CLI::Range(1, 100000));
-  app.add_option("-m,--job-ms", s.job_ms, "how long each job waits on its slow API, in ms")->check(CLI::Range(0, 10000));
+  app.add_option("-m,--job-ms", s.job_ms, "how long each job waits on its slow API, in ms")
+      ->check(CLI::Range(0, 10000));
   app.add_option("-w,--workers", s.workers, "async worker threads")->check(CLI::Range(1, 64));
   app.add_option("-f,--file", s.file, "file each job reads and checksums");
   CLI11_PARSE(app, argc, argv);
@@ -280,13 +283,14 @@ int main(int argc, char** argv) {
   print_table(results, s);
   print_histogram(results);
   const double speedup = results[0].total_ms / std::max(results[1].total_ms, 0.001);
-  fmt::print("\nspawn_blocking finished the batch {:.1f}x sooner; the heartbeat's worst delay went from {} to {},\n"
-             "the slowest echo from {} to {}.\n",
-             speedup, format_us(percentile(results[0].lateness_us, 100)),
-             format_us(percentile(results[1].lateness_us, 100)), format_us(percentile(results[0].echo_us, 100)),
-             format_us(percentile(results[1].echo_us, 100)));
-  fmt::print("Inline, every job holds an async worker for its whole wait, so timers and other tasks stall.\n"
-             "On the pool, the workers stay free; what remains is the CPU the jobs themselves need\n"
-             "(many CPU-heavy closures at once still oversubscribe the cores: try --file with a big file).\n");
+  fmt::print(
+      "\nspawn_blocking finished the batch {:.1f}x sooner; the heartbeat's worst delay went from {} to {},\n"
+      "the slowest echo from {} to {}.\n",
+      speedup, format_us(percentile(results[0].lateness_us, 100)), format_us(percentile(results[1].lateness_us, 100)),
+      format_us(percentile(results[0].echo_us, 100)), format_us(percentile(results[1].echo_us, 100)));
+  fmt::print(
+      "Inline, every job holds an async worker for its whole wait, so timers and other tasks stall.\n"
+      "On the pool, the workers stay free; what remains is the CPU the jobs themselves need\n"
+      "(many CPU-heavy closures at once still oversubscribe the cores: try --file with a big file).\n");
   return 0;
 }

@@ -63,17 +63,17 @@ weft::task<latencies> flood(weft::blocking_pool db, weft::blocking_pool files, i
   auto stop = std::make_shared<std::atomic<bool>>(false);
   std::vector<weft::join_handle<std::vector<double>>> clients;
   for (int i = 0; i < db_clients; ++i) {
-    clients.push_back(weft::spawn(
-        [](weft::blocking_pool pool, int id, std::shared_ptr<std::atomic<bool>> done) -> weft::task<std::vector<double>> {
-          std::vector<double> ms;
-          while (!done->load()) {
-            const auto t0 = clock_type::now();
-            auto h = pool.spawn([id] { return query_database(id); });
-            co_await h;
-            ms.push_back(ms_since(t0));
-          }
-          co_return ms;
-        }(db, i, stop)));
+    clients.push_back(weft::spawn([](weft::blocking_pool pool, int id,
+                                     std::shared_ptr<std::atomic<bool>> done) -> weft::task<std::vector<double>> {
+      std::vector<double> ms;
+      while (!done->load()) {
+        const auto t0 = clock_type::now();
+        auto h = pool.spawn([id] { return query_database(id); });
+        co_await h;
+        ms.push_back(ms_since(t0));
+      }
+      co_return ms;
+    }(db, i, stop)));
   }
   co_await weft::sleep(100ms);   // the flood is on
   latencies out;
@@ -109,10 +109,8 @@ int main(int argc, char** argv) {
   // 1. One shared pool of 4 threads for everything.
   latencies shared;
   {
-    auto rt = weft::runtime::builder::multi_thread()
-                  .worker_threads(2)
-                  .blocking_pool("shared", {.max_threads = 4})
-                  .build();
+    auto rt =
+        weft::runtime::builder::multi_thread().worker_threads(2).blocking_pool("shared", {.max_threads = 4}).build();
     shared = rt.block_on(flood(rt.pool("shared"), rt.pool("shared"), db_clients));
   }
   // 2. A pool per resource: the database keeps its 4 connections, file reads
@@ -126,8 +124,7 @@ int main(int argc, char** argv) {
                   .build();
     split = rt.block_on(flood(rt.pool("database"), rt.pool("files"), db_clients));
   }
-  std::printf("%d tasks keep calling the database (50 ms a call, 4 threads); 20 file reads meanwhile\n\n",
-              db_clients);
+  std::printf("%d tasks keep calling the database (50 ms a call, 4 threads); 20 file reads meanwhile\n\n", db_clients);
   print_table("one shared pool (4 threads):", shared);
   std::printf("\n");
   print_table("two pools (\"database\": 4 threads, \"files\": 4 threads):", split);

@@ -111,7 +111,11 @@ void report(const char* what, const counts& c) {
 int main() {
   using namespace std::chrono_literals;
   auto build = [] {
-    return weft::runtime::builder::multi_thread().worker_threads(2).max_blocking_threads(512).thread_keep_alive(10s).build();
+    return weft::runtime::builder::multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(512)
+        .thread_keep_alive(10s)
+        .build();
   };
   {
     weft::runtime rt = build();

@@ -18,7 +18,11 @@ namespace weft_bench {
 
 inline weft::runtime build_runtime() {
   using namespace std::chrono_literals;
-  return weft::runtime::builder::multi_thread().worker_threads(2).max_blocking_threads(512).thread_keep_alive(10s).build();
+  return weft::runtime::builder::multi_thread()
+      .worker_threads(2)
+      .max_blocking_threads(512)
+      .thread_keep_alive(10s)
+      .build();
 }
 
 /// body: a function taking benchmark::State& and returning weft::task<void>.

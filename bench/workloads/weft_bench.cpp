@@ -61,9 +61,8 @@ constexpr int load_closures = 256;
 constexpr auto load_sleep = 50ms;
 
 constexpr std::array<std::string_view, 10> bench_names = {
-    "blocking_throughput", "blocking_roundtrip",       "spawn_throughput", "timer_idle",
-    "timer_under_blocking_load", "echo_under_blocking_load", "burst_reuse", "shutdown_bounded",
-    "pool_admission",      "parallel_for",
+    "blocking_throughput",      "blocking_roundtrip", "spawn_throughput", "timer_idle",     "timer_under_blocking_load",
+    "echo_under_blocking_load", "burst_reuse",        "shutdown_bounded", "pool_admission", "parallel_for",
 };
 
 // --diagnostics: the stall detector and long-blocking reports at their
@@ -72,7 +71,8 @@ bool diagnostics_on = true;
 
 /// A fresh multi-thread runtime with bench/README.md's common settings.
 weft::runtime build_runtime() {
-  auto b = weft::runtime::builder::multi_thread().worker_threads(workers).max_blocking_threads(512).thread_keep_alive(10s);
+  auto b =
+      weft::runtime::builder::multi_thread().worker_threads(workers).max_blocking_threads(512).thread_keep_alive(10s);
   if (!diagnostics_on) b.stall_threshold(0ns).long_blocking_threshold(0ns);
   return b.build();
 }
@@ -438,24 +438,25 @@ void pool_admission(std::size_t n) {
                    std::size_t& peak) -> weft::task<void> {
       std::vector<weft::join_handle<void>> ps;
       for (int k = 0; k < producers; ++k) {
-        ps.push_back(weft::spawn([](weft::blocking_pool q, std::size_t c, std::vector<double>& out,
-                                    std::size_t& pk) -> weft::task<void> {
-          out.reserve(c);
-          std::vector<weft::join_handle<std::uint64_t>> handles;
-          handles.reserve(c);
-          for (std::size_t i = 0; i < c; ++i) {
-            const auto a = clock_type::now();
-            auto job = [i] { return short_job(i); };
-            handles.push_back(co_await q.admit(std::move(job)));
-            out.push_back(us(clock_type::now() - a));
-            if ((i & 255) == 0) pk = std::max(pk, q.metrics().queue_depth);
-          }
-          for (auto& h : handles) co_await h;
-        }(p, count, w[static_cast<std::size_t>(k)], peak)));
+        ps.push_back(weft::spawn(
+            [](weft::blocking_pool q, std::size_t c, std::vector<double>& out, std::size_t& pk) -> weft::task<void> {
+              out.reserve(c);
+              std::vector<weft::join_handle<std::uint64_t>> handles;
+              handles.reserve(c);
+              for (std::size_t i = 0; i < c; ++i) {
+                const auto a = clock_type::now();
+                auto job = [i] { return short_job(i); };
+                handles.push_back(co_await q.admit(std::move(job)));
+                out.push_back(us(clock_type::now() - a));
+                if ((i & 255) == 0) pk = std::max(pk, q.metrics().queue_depth);
+              }
+              for (auto& h : handles) co_await h;
+            }(p, count, w[static_cast<std::size_t>(k)], peak)));
       }
       for (auto& h : ps) co_await h;
     }(pool, per_producer, waits, bounded_peak));
-    admit_jobs_per_s = static_cast<double>(per_producer * producers) / std::chrono::duration<double>(clock_type::now() - t0).count();
+    admit_jobs_per_s =
+        static_cast<double>(per_producer * producers) / std::chrono::duration<double>(clock_type::now() - t0).count();
     std::vector<double> all;
     for (auto& w : waits) all.insert(all.end(), w.begin(), w.end());
     admit_p99_us = pct(sorted(std::move(all)), 99);
@@ -487,7 +488,8 @@ void pool_admission(std::size_t n) {
       }
       for (auto& h : ps) co_await h;
     }(per_producer));
-    spawn_jobs_per_s = static_cast<double>(per_producer * producers) / std::chrono::duration<double>(clock_type::now() - t0).count();
+    spawn_jobs_per_s =
+        static_cast<double>(per_producer * producers) / std::chrono::duration<double>(clock_type::now() - t0).count();
     done = true;
     sampler.join();
     spawn_peak = peak.load();
@@ -556,8 +558,9 @@ void parallel_for_bench(std::size_t n) {
     }(data, out, chunks));
   });
   verify("spawn_blocking chunks");
-  std::string fields = fmt::format("\"n\":{},\"serial_ms\":{:.3f},\"parallel_for_ms\":{:.3f},\"spawn_blocking_chunks_ms\":{:.3f}",
-                                   n, serial_ms, weft_ms, blocking_ms);
+  std::string fields =
+      fmt::format("\"n\":{},\"serial_ms\":{:.3f},\"parallel_for_ms\":{:.3f},\"spawn_blocking_chunks_ms\":{:.3f}", n,
+                  serial_ms, weft_ms, blocking_ms);
 #if WEFT_BENCH_HAVE_TBB && defined(__GLIBCXX__)   // libstdc++'s parallel algorithms run on TBB
   const double par_ms = median_ms([&] {
     std::for_each(std::execution::par, data.begin(), data.end(),
@@ -580,7 +583,8 @@ int main(int argc, char** argv) {
   std::string diagnostics = "on";
   app.add_option("--diagnostics", diagnostics, "stall detector and long-blocking reports: on (default) or off")
       ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("bench", selected, "workloads to run (default: all but the weft-only pool_admission and parallel_for, in this order)")
+  app.add_option("bench", selected,
+                 "workloads to run (default: all but the weft-only pool_admission and parallel_for, in this order)")
       ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));
   CLI11_PARSE(app, argc, argv);
 

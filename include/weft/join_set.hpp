@@ -216,9 +216,7 @@ std::optional<std::expected<T, join_error>> join_set<T>::try_join_next() {
   case 2:
     result.emplace(std::unexpect, join_error::panicked(member.id(), member.where(), std::get<2>(node->outcome_)));
     break;
-  default:
-    result.emplace(std::unexpect, join_error::cancelled(member.id(), member.where()));
-    break;
+  default: result.emplace(std::unexpect, join_error::cancelled(member.id(), member.where())); break;
   }
   members_[slot] = detail::join_set_member{};
   free_slots_.push_back(slot);   // never reallocates: see the invariant

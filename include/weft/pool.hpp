@@ -290,21 +290,24 @@ task<void> parallel_for(std::size_t n, F f) {
   const std::size_t num_runners = std::min(threads, state->chunks);
   runners.reserve(num_runners);
   for (std::size_t r = 0; r < num_runners; ++r) {
-    runners.push_back(detail::spawn_on_pool(core, compute, [state] {
+    runners.push_back(detail::spawn_on_pool(
+        core, compute,
+        [state] {
       // relaxed: chunk indices need only be unique; the error is under the mutex.
-      while (!state->stop.load(std::memory_order_relaxed)) {
-        const std::size_t c = state->next.fetch_add(1, std::memory_order_relaxed);
-        if (c >= state->chunks) break;
-        const std::size_t end = std::min(state->n, (c + 1) * state->chunk);
-        try {
-          for (std::size_t i = c * state->chunk; i < end; ++i) state->body(i);
-        } catch (...) {
-          std::lock_guard lock(state->mutex);
-          if (!state->error) state->error = std::current_exception();
-          state->stop.store(true, std::memory_order_relaxed);   // relaxed: a hint, as above
-        }
-      }
-    }, std::source_location::current()));
+          while (!state->stop.load(std::memory_order_relaxed)) {
+            const std::size_t c = state->next.fetch_add(1, std::memory_order_relaxed);
+            if (c >= state->chunks) break;
+            const std::size_t end = std::min(state->n, (c + 1) * state->chunk);
+            try {
+              for (std::size_t i = c * state->chunk; i < end; ++i) state->body(i);
+            } catch (...) {
+              std::lock_guard lock(state->mutex);
+              if (!state->error) state->error = std::current_exception();
+              state->stop.store(true, std::memory_order_relaxed);   // relaxed: a hint, as above
+            }
+          }
+        },
+        std::source_location::current()));
   }
   for (auto& runner : runners) co_await runner.join();   // each chunk has stopped
   std::lock_guard lock(state->mutex);

@@ -43,8 +43,7 @@ blocking_pool::blocking_pool(blocking_pool_config config, private_tag)
       max_spinners_(std::max(1U, num_cpus_ / 2)),
       // An eighth of the delay: a thread may start that much early, never late.
       wait_times_(config_.spawn_delay / 8),
-      queue_full_(std::make_exception_ptr(
-          std::runtime_error("rejected by pool \"" + config_.name + "\": queue full"))),
+      queue_full_(std::make_exception_ptr(std::runtime_error("rejected by pool \"" + config_.name + "\": queue full"))),
       waited_too_long_(std::make_exception_ptr(
           std::runtime_error("rejected by pool \"" + config_.name + "\": waited longer than max_queue_wait"))) {}
 
@@ -80,8 +79,17 @@ blocking_pool_metrics blocking_pool::metrics() const noexcept {
   blocking_pool_metrics m;
   {
     std::lock_guard lock(mutex_);
-    m = {num_threads_, num_idle_, queue_depth_, spawned_jobs_, threads_started_, long_blocking_jobs_,
-         num_waiters_, completed_, rejected_,   {},            {}};
+    m = {num_threads_,
+         num_idle_,
+         queue_depth_,
+         spawned_jobs_,
+         threads_started_,
+         long_blocking_jobs_,
+         num_waiters_,
+         completed_,
+         rejected_,
+         {},
+         {}};
   }
   // acquire: pairs with the release publication of each record in run_thread.
   for (const pool_thread* r = all_records_.load(std::memory_order_acquire); r != nullptr; r = r->all_next_) {
@@ -234,8 +242,7 @@ void blocking_pool::start_thread(pool_thread* record) noexcept {
   if (wake_supervisor) futex_wake(supervisor_seq_);
   if (wake_shutdown) futex_wake(exit_seq_, INT_MAX);
   if (orphans != nullptr) {
-    const std::system_error error(err, std::system_category(),
-                                  "weft: cannot start a blocking-pool thread");
+    const std::system_error error(err, std::system_category(), "weft: cannot start a blocking-pool thread");
     cancel_all(orphans, std::make_exception_ptr(error));
   }
 }

@@ -273,9 +273,7 @@ private:
   void push_back_locked(blocking_job& job, clock::time_point now) noexcept;
   blocking_job* pop_front_locked() noexcept;
   void unlink_locked(blocking_job& job) noexcept;
-  bool is_queued_locked(const blocking_job& job) const noexcept {
-    return job.pool_prev_ != nullptr || head_ == &job;
-  }
+  bool is_queued_locked(const blocking_job& job) const noexcept { return job.pool_prev_ != nullptr || head_ == &job; }
   blocking_job* take_all_queued_locked() noexcept;
   void push_idle_locked(pool_thread& record) noexcept;
   void remove_idle_locked(pool_thread& record) noexcept;
@@ -338,9 +336,7 @@ private:
   bool is_cpu_bound_locked(clock::time_point now) noexcept;
   // The window over which is_cpu_bound_locked measures: long enough to see
   // a few short jobs even when spawn_delay is tiny.
-  clock::duration cpu_window() const noexcept {
-    return std::max<clock::duration>(config_.spawn_delay, 4 * short_job);
-  }
+  clock::duration cpu_window() const noexcept { return std::max<clock::duration>(config_.spawn_delay, 4 * short_job); }
 
   const blocking_pool_config config_;
   const std::string thread_name_;  // truncated to what pthread_setname_np accepts

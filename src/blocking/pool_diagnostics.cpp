@@ -24,8 +24,7 @@ bool blocking_pool::has_running_jobs() const noexcept {
   return false;
 }
 
-void blocking_pool::collect_long_running(std::chrono::nanoseconds threshold,
-                                         std::vector<long_blocking_report>& out) {
+void blocking_pool::collect_long_running(std::chrono::nanoseconds threshold, std::vector<long_blocking_report>& out) {
   const auto now = clock::now();
   std::lock_guard lock(mutex_);
   for (pool_thread* r = live_; r != nullptr; r = r->live_next_) {
@@ -47,8 +46,8 @@ void blocking_pool::dump(std::vector<task_snapshot>& out) const {
     const task_header* task = job.header();
     if (task == nullptr || task->is_complete()) return;   // bare, or aborted: finished, not live
     const task_kind kind = config_.dedicated ? task_kind::dedicated_thread : task_kind::blocking_job;
-    out.push_back(task_snapshot{task->id(), kind, state, task->spawned_at(), report_name(),
-                                since(now, job.submitted_ns_)});
+    out.push_back(
+        task_snapshot{task->id(), kind, state, task->spawned_at(), report_name(), since(now, job.submitted_ns_)});
   };
   std::lock_guard lock(mutex_);
   for (const blocking_job* job = head_; job != nullptr; job = job->pool_next_) add(*job, task_state::queued);

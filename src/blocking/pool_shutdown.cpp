@@ -13,7 +13,7 @@ using blocking_sync::futex_wait;
 using blocking_sync::futex_wake;
 
 std::size_t blocking_pool::shutdown(std::optional<clock::time_point> deadline,
-                                   std::vector<straggler>* stragglers) noexcept {
+                                    std::vector<straggler>* stragglers) noexcept {
   begin_shutdown();
   return finish_shutdown(deadline, stragglers);
 }
@@ -75,7 +75,7 @@ void blocking_pool::begin_shutdown() noexcept {
 }
 
 std::size_t blocking_pool::finish_shutdown(std::optional<clock::time_point> deadline,
-                                          std::vector<straggler>* stragglers) noexcept {
+                                           std::vector<straggler>* stragglers) noexcept {
   // On one of our own threads, waiting would mean waiting for ourselves.
   if (this_thread_blocking_pool == this) deadline = clock::time_point::min();
   std::size_t still_running = 0;
@@ -100,10 +100,9 @@ std::size_t blocking_pool::finish_shutdown(std::optional<clock::time_point> dead
       const std::int64_t started = record->started_ns_.load(std::memory_order_relaxed);
       const task_header* task = record->job_->header();
       try {
-        stragglers->push_back(straggler{task ? task->id() : 0, task ? task->spawned_at() : std::source_location(),
-                                        config_.name,
-                                        started == 0 ? std::chrono::nanoseconds(0)
-                                                     : now - clock::time_point(clock::duration(started))});
+        stragglers->push_back(
+            straggler{task ? task->id() : 0, task ? task->spawned_at() : std::source_location(), config_.name,
+                      started == 0 ? std::chrono::nanoseconds(0) : now - clock::time_point(clock::duration(started))});
       } catch (...) {
         // Out of memory: the count above still says how many there are.
       }

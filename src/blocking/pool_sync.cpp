@@ -17,9 +17,7 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
 // The futex syscall wants the address of the 32-bit word inside the atomic.
-std::uint32_t* address_of(std::atomic<std::uint32_t>& word) noexcept {
-  return reinterpret_cast<std::uint32_t*>(&word);
-}
+std::uint32_t* address_of(std::atomic<std::uint32_t>& word) noexcept { return reinterpret_cast<std::uint32_t*>(&word); }
 
 // About 2-4 µs of spinning on the mutex: far longer than any critical section
 // of the pool, far shorter than the ~21 µs a parked locker takes to wake.
@@ -37,20 +35,18 @@ bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
     if (since_epoch.count() <= 0) return false;
     const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
     abs.tv_sec = static_cast<time_t>(secs.count());
-    abs.tv_nsec = static_cast<long>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count());
+    abs.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count());
     timeout = &abs;
   }
   // FUTEX_WAIT_BITSET takes an absolute deadline, so a loop of spurious
   // wake-ups never stretches the wait.
-  const long rc = syscall(SYS_futex, address_of(word), FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
-                          expected, timeout, nullptr, FUTEX_BITSET_MATCH_ANY);
+  const long rc = syscall(SYS_futex, address_of(word), FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, timeout,
+                          nullptr, FUTEX_BITSET_MATCH_ANY);
   return !(rc == -1 && errno == ETIMEDOUT);
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
-  syscall(SYS_futex, address_of(word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr,
-          0);
+  syscall(SYS_futex, address_of(word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, nullptr, nullptr, 0);
 }
 
 void spin_mutex::lock_slow() noexcept {
@@ -58,8 +54,8 @@ void spin_mutex::lock_slow() noexcept {
     cpu_relax();
     std::uint32_t seen = state_.load(std::memory_order_relaxed);
     // acquire: pairs with the release exchange in unlock().
-    if (seen == unlocked && state_.compare_exchange_weak(seen, locked, std::memory_order_acquire,
-                                                         std::memory_order_relaxed)) {
+    if (seen == unlocked &&
+        state_.compare_exchange_weak(seen, locked, std::memory_order_acquire, std::memory_order_relaxed)) {
       return;
     }
   }

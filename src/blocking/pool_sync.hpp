@@ -44,8 +44,7 @@ public:
     std::uint32_t seen = unlocked;
     // acquire: pairs with the release exchange in unlock(), so the previous
     // holder's writes are visible to this one.
-    if (state_.compare_exchange_strong(seen, locked, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
+    if (state_.compare_exchange_strong(seen, locked, std::memory_order_acquire, std::memory_order_relaxed)) {
       return;
     }
     lock_slow();
@@ -54,8 +53,7 @@ public:
   bool try_lock() noexcept {
     std::uint32_t seen = unlocked;
     // acquire: as in lock().
-    return state_.compare_exchange_strong(seen, locked, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    return state_.compare_exchange_strong(seen, locked, std::memory_order_acquire, std::memory_order_relaxed);
   }
 
   void unlock() noexcept {

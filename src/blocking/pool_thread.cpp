@@ -120,7 +120,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
 }
 
 blocking_pool::clock::time_point blocking_pool::run_job(pool_thread& self, blocking_job& job,
-                                                       clock::time_point start) noexcept {
+                                                        clock::time_point start) noexcept {
   // relaxed: read by the watchdog under mutex_, which orders job_.
   self.started_ns_.store(start.time_since_epoch().count(), std::memory_order_relaxed);
   // The pool's only histograms: this record's cells (no lock, no shared line).
@@ -156,8 +156,7 @@ blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
   std::uint32_t seen = signal_empty;
   // acquire (both outcomes): if the hand-off came first, job_ must be visible;
   // pairs with the release exchange in hand_off().
-  if (self.signal_.compare_exchange_strong(seen, signal_parked, std::memory_order_acquire,
-                                           std::memory_order_acquire)) {
+  if (self.signal_.compare_exchange_strong(seen, signal_parked, std::memory_order_acquire, std::memory_order_acquire)) {
     bool timed_out = false;
     // acquire: as above.
     while (!timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {

@@ -31,8 +31,8 @@ std::string site_of(const std::source_location& where) {
 
 std::string format_stall_line(const stall_report& r, std::uint64_t suppressed) {
   return "weft: worker " + std::to_string(r.worker) + " stuck for " + duration_text(r.busy_for) + " in task " +
-         std::to_string(r.task) + " spawned at " + site_of(r.spawned_at) +
-         "; move blocking calls into spawn_blocking" + suffix(suppressed);
+         std::to_string(r.task) + " spawned at " + site_of(r.spawned_at) + "; move blocking calls into spawn_blocking" +
+         suffix(suppressed);
 }
 
 std::string format_long_blocking_line(const long_blocking_report& r, std::uint64_t suppressed) {

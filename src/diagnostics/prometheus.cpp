@@ -129,10 +129,8 @@ std::string to_prometheus(const runtime_metrics& m, std::string_view prefix) {
   // Runtime-wide.
   w.gauge("workers", "Async worker threads.", m.workers);
   w.gauge("blocking_threads", "Threads of the default blocking pool alive now.", m.blocking_threads);
-  w.gauge("idle_blocking_threads", "Threads of the default blocking pool waiting for work.",
-          m.idle_blocking_threads);
-  w.gauge("blocking_queue_depth", "Blocking jobs queued in the default pool, not yet started.",
-          m.blocking_queue_depth);
+  w.gauge("idle_blocking_threads", "Threads of the default blocking pool waiting for work.", m.idle_blocking_threads);
+  w.gauge("blocking_queue_depth", "Blocking jobs queued in the default pool, not yet started.", m.blocking_queue_depth);
   w.counter("spawned_tasks_total", "Async tasks ever spawned.", m.spawned_tasks);
   w.counter("spawned_blocking_tasks_total", "Blocking jobs ever spawned.", m.spawned_blocking_tasks);
   w.counter("blocking_threads_started_total", "Blocking-pool threads ever started.", m.blocking_threads_started);

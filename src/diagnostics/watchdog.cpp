@@ -63,8 +63,7 @@ void report_throw(const char* handler) noexcept {
     throw;
   } catch (const std::exception& e) {
     what = e.what();
-  } catch (...) {
-  }
+  } catch (...) {}
   write_stderr_line(std::string("weft: the ") + handler + " handler threw (" + what +
                     "); report handlers must not throw, further exceptions from it are ignored");
 }
@@ -88,8 +87,7 @@ watchdog::watchdog(watchdog_config config, watchdog_sources sources, activity_si
       sources_(std::move(sources)),
       activity_(activity),
       watches_(sources_.workers.size()),
-      stall_handler_(config_.on_stall ? config_.on_stall
-                                      : default_handler<stall_report>(&format_stall_line)),
+      stall_handler_(config_.on_stall ? config_.on_stall : default_handler<stall_report>(&format_stall_line)),
       long_handler_(config_.on_long_blocking ? config_.on_long_blocking
                                              : default_handler<long_blocking_report>(&format_long_blocking_line)) {}
 
@@ -110,13 +108,9 @@ void watchdog::stop() noexcept {
   thread_.reset();
 }
 
-bool watchdog::workers_busy() const {
-  return config_.stall_threshold.count() > 0 && sources_.num_awake_workers() > 0;
-}
+bool watchdog::workers_busy() const { return config_.stall_threshold.count() > 0 && sources_.num_awake_workers() > 0; }
 
-bool watchdog::blocking_busy() const {
-  return config_.long_blocking_threshold.count() > 0 && sources_.blocking_busy();
-}
+bool watchdog::blocking_busy() const { return config_.long_blocking_threshold.count() > 0 && sources_.blocking_busy(); }
 
 void watchdog::run() noexcept {
   const bool watch_stalls = config_.stall_threshold.count() > 0;

@@ -79,7 +79,7 @@ Buffer read_all(const char* op, const std::filesystem::path& path) {
   file_descriptor file = open_file(op, path, O_RDONLY);
   // Size the buffer from fstat, plus one byte so the read that sees end of
   // file needs no growth. Files that report 0 (/proc, pipes) start at 8 KiB.
-  struct stat st {};
+  struct stat st{};
   std::size_t capacity = 8192;
   if (::fstat(file.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
     capacity = static_cast<std::size_t>(st.st_size) + 1;
@@ -162,7 +162,7 @@ void rename_path(const char* op, const std::filesystem::path& from, const std::f
 
 fs::file_metadata stat_path(const char* op, const std::filesystem::path& path) {
   reject_nul(op, path);
-  struct stat st {};
+  struct stat st{};
   if (::stat(path.c_str(), &st) != 0) fail(op, path, errno);
   fs::file_metadata meta;
   meta.type = type_of(st.st_mode);

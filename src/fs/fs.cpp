@@ -24,9 +24,8 @@ namespace weft::fs {
 namespace {
 
 task<void> write_owned(std::filesystem::path path, std::vector<std::byte> bytes) {
-  auto job = spawn_blocking([path = std::move(path), bytes = std::move(bytes)] {
-    detail::write_file("weft::fs::write", path, bytes);
-  });
+  auto job = spawn_blocking(
+      [path = std::move(path), bytes = std::move(bytes)] { detail::write_file("weft::fs::write", path, bytes); });
   detail::abort_if_unstarted guard(job);
   co_await job;
 }
@@ -34,7 +33,8 @@ task<void> write_owned(std::filesystem::path path, std::vector<std::byte> bytes)
 }  // namespace
 
 task<std::string> read_to_string(std::filesystem::path path) {
-  auto job = spawn_blocking([path = std::move(path)] { return detail::read_file_text("weft::fs::read_to_string", path); });
+  auto job =
+      spawn_blocking([path = std::move(path)] { return detail::read_file_text("weft::fs::read_to_string", path); });
   detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }
@@ -67,9 +67,8 @@ task<void> remove_file(std::filesystem::path path) {
 }
 
 task<void> rename(std::filesystem::path from, std::filesystem::path to) {
-  auto job = spawn_blocking([from = std::move(from), to = std::move(to)] {
-    detail::rename_path("weft::fs::rename", from, to);
-  });
+  auto job = spawn_blocking(
+      [from = std::move(from), to = std::move(to)] { detail::rename_path("weft::fs::rename", from, to); });
   detail::abort_if_unstarted guard(job);
   co_await job;
 }

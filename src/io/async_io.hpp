@@ -58,8 +58,7 @@ inline bool is_would_block(int error) noexcept { return error == EAGAIN || error
 /// Errors: std::system_error with the errno of the failed `op`.
 template <class Result, class Op>
   requires std::is_signed_v<std::invoke_result_t<Op&>>
-task<Result> async_io(registration& reg, direction dir, const char* what, Op op,
-                                         std::string_view subject = {}) {
+task<Result> async_io(registration& reg, direction dir, const char* what, Op op, std::string_view subject = {}) {
   for (;;) {
     const std::uint32_t ticket = reg.ticket(dir);
     const auto result = op();

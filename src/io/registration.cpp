@@ -63,10 +63,8 @@ bool readiness_awaiter::await_suspend(std::coroutine_handle<> self) {
   waker_ = task->prepare_suspend(self);
   prev_ = reg_.tail_[i];
   next_ = nullptr;
-  if (prev_)
-    prev_->next_ = this;
-  else
-    reg_.head_[i] = this;
+  if (prev_) prev_->next_ = this;
+  else reg_.head_[i] = this;
   reg_.tail_[i] = this;
   linked_ = true;
   suspended_ = true;
@@ -88,14 +86,10 @@ readiness_awaiter::~readiness_awaiter() {
 
 void readiness_awaiter::unlink() noexcept {
   const int i = registration::index(dir_);
-  if (prev_)
-    prev_->next_ = next_;
-  else
-    reg_.head_[i] = next_;
-  if (next_)
-    next_->prev_ = prev_;
-  else
-    reg_.tail_[i] = prev_;
+  if (prev_) prev_->next_ = next_;
+  else reg_.head_[i] = next_;
+  if (next_) next_->prev_ = prev_;
+  else reg_.tail_[i] = prev_;
   prev_ = next_ = nullptr;
   linked_ = false;
 }

@@ -30,7 +30,9 @@ io_object::io_object(int fd) : fd_(fd) {
 }
 
 io_object::io_object(io_object&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), reg_(std::exchange(other.reg_, nullptr)), reactor_(std::move(other.reactor_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      reg_(std::exchange(other.reg_, nullptr)),
+      reactor_(std::move(other.reactor_)) {}
 
 io_object& io_object::operator=(io_object&& other) noexcept {
   if (this != &other) {

@@ -116,7 +116,8 @@ task<std::vector<endpoint>> lookup_host(std::string host_and_port) {
   host_port parts = split(host_and_port);
   if (parts.bracketed || is_numeric_v4(parts.host)) co_return std::vector<endpoint>{endpoint::parse(host_and_port)};
   // g++ 12 destroys a capturing lambda temporary in a co_await twice: name the handle.
-  auto job = spawn_blocking([host = std::move(parts.host), port = std::move(parts.port)] { return resolve(host, port); });
+  auto job =
+      spawn_blocking([host = std::move(parts.host), port = std::move(parts.port)] { return resolve(host, port); });
   detail::abort_if_unstarted guard(job);
   co_return co_await job;
 }

@@ -12,9 +12,7 @@
 
 namespace weft::detail {
 
-void throw_socket_error(int error, const char* what) {
-  throw std::system_error(error, std::generic_category(), what);
-}
+void throw_socket_error(int error, const char* what) { throw std::system_error(error, std::generic_category(), what); }
 
 void throw_errno(const char* what) { throw_socket_error(errno, what); }
 

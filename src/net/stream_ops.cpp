@@ -21,9 +21,8 @@ task<std::size_t> stream_read(const io_object& io, std::span<std::byte> buffer, 
 
 task<std::size_t> stream_write(const io_object& io, std::span<const std::byte> bytes, const char* what) {
   if (bytes.empty()) return ready_size(0);
-  return async_io<std::size_t>(io.reg(), direction::write, what, [fd = io.fd(), bytes] {
-    return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  });
+  return async_io<std::size_t>(io.reg(), direction::write, what,
+                               [fd = io.fd(), bytes] { return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL); });
 }
 
 task<void> stream_read_exact(const io_object& io, std::span<std::byte> buffer, const char* what) {

@@ -31,8 +31,8 @@ task<std::size_t> udp_socket::send_to_copy(std::span<const std::byte> datagram, 
   auto send = [fd = io_.fd(), datagram, &ss, len] {
     return ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&ss), len);
   };
-  co_return co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::write, "weft::net::udp_socket::send_to",
-                                                   send);
+  co_return co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::write,
+                                                   "weft::net::udp_socket::send_to", send);
 }
 
 task<std::pair<std::size_t, endpoint>> udp_socket::recv_from(std::span<std::byte> buffer) {

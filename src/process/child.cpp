@@ -33,8 +33,7 @@ ssize_t write_without_sigpipe(int fd, const void* data, std::size_t size) noexce
   const int error = errno;
   if (n < 0 && error == EPIPE && !was_pending) {
     const timespec no_wait{};
-    while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
-    }
+    while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {}
   }
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   errno = error;
@@ -55,10 +54,9 @@ task<std::size_t> child_stdin::write(std::span<const std::byte> bytes) {
     }();
   }
   if (bytes.empty()) return ready_size(0);
-  return weft::detail::async_io<std::size_t>(io_.reg(), weft::detail::direction::write,
-                                             "weft::process::child_stdin::write", [fd = io_.fd(), bytes] {
-                                               return write_without_sigpipe(fd, bytes.data(), bytes.size());
-                                             });
+  return weft::detail::async_io<std::size_t>(
+      io_.reg(), weft::detail::direction::write, "weft::process::child_stdin::write",
+      [fd = io_.fd(), bytes] { return write_without_sigpipe(fd, bytes.data(), bytes.size()); });
 }
 
 task<void> child_stdin::write_all(std::span<const std::byte> bytes) {
@@ -72,9 +70,9 @@ void child_stdin::shutdown_write() noexcept { io_.close(); }
 
 task<std::size_t> child_output::read(std::span<std::byte> buffer) {
   if (buffer.empty()) return ready_size(0);
-  return weft::detail::async_io<std::size_t>(io_.reg(), weft::detail::direction::read,
-                                             "weft::process::child_output::read",
-                                             [fd = io_.fd(), buffer] { return ::read(fd, buffer.data(), buffer.size()); });
+  return weft::detail::async_io<std::size_t>(
+      io_.reg(), weft::detail::direction::read, "weft::process::child_output::read",
+      [fd = io_.fd(), buffer] { return ::read(fd, buffer.data(), buffer.size()); });
 }
 
 // -- child ---------------------------------------------------------------------------

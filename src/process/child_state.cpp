@@ -75,10 +75,8 @@ int reap(pid_t pid, std::optional<exit_status>& out) noexcept {
       return -1;
     }
     exit_status status;
-    if (info.si_code == CLD_EXITED)
-      status.code = info.si_status;
-    else
-      status.signal = info.si_status;   // CLD_KILLED, CLD_DUMPED
+    if (info.si_code == CLD_EXITED) status.code = info.si_status;
+    else status.signal = info.si_status;   // CLD_KILLED, CLD_DUMPED
     out = status;
     return 0;
   }
@@ -150,8 +148,7 @@ child_state::child_state(pid_t pid, std::string program, handle runtime)
   const int error = errno;
   ::kill(pid_, SIGKILL);
   siginfo_t info{};
-  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED) != 0 && errno == EINTR) {
-  }
+  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED) != 0 && errno == EINTR) {}
   weft::detail::throw_io_error(error, "weft::process::command::spawn: pidfd_open", program_);
 }
 

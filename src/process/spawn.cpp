@@ -92,7 +92,8 @@ owned_fd wire(stdio how, int target, file_actions& actions, std::vector<owned_fd
     return {};
   }
   int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) weft::detail::throw_io_error(errno, "weft::process::command::spawn: pipe", program);
+  if (::pipe2(ends, O_CLOEXEC) != 0)
+    weft::detail::throw_io_error(errno, "weft::process::command::spawn: pipe", program);
   owned_fd read_end(ends[0]);
   owned_fd write_end(ends[1]);
   owned_fd parent = target == 0 ? std::move(write_end) : std::move(read_end);
@@ -132,7 +133,8 @@ child command::spawn() {
   handle runtime = handle::current();   // weft::no_runtime before anything is started
   detail::child_state::reap_orphans();
   if (program_.empty()) weft::detail::throw_io_error(ENOENT, spawn_what, "(empty program name)");
-  if (program_.find('\0') != std::string::npos) weft::detail::throw_io_error(EINVAL, spawn_what, "(NUL in program name)");
+  if (program_.find('\0') != std::string::npos)
+    weft::detail::throw_io_error(EINVAL, spawn_what, "(NUL in program name)");
 
   std::vector<std::string> argv_strings;
   argv_strings.reserve(args_.size() + 1);

@@ -44,8 +44,7 @@ void driver::park() noexcept {
 }
 
 void driver::learn_oversleep(std::uint64_t oversleep_ns) noexcept {
-  const std::uint64_t target =
-      std::clamp(oversleep_ns + early_wake_margin_ns, min_early_wake_ns, max_early_wake_ns);
+  const std::uint64_t target = std::clamp(oversleep_ns + early_wake_margin_ns, min_early_wake_ns, max_early_wake_ns);
   if (target > early_wake_ns_) early_wake_ns_ = target;                    // jump up at once
   else early_wake_ns_ -= (early_wake_ns_ - target) / 64;                   // come down slowly
 }

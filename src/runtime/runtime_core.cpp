@@ -40,7 +40,7 @@ void use_precise_timers() noexcept { prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL
 scheduler_config scheduler_config_of(const runtime_config& config, runtime_core* core, activity_signal* activity) {
   scheduler_config out;
   out.current_thread = config.current_thread;
-  out.workers = config.current_thread ? 1
+  out.workers = config.current_thread   ? 1
                 : config.worker_threads ? config.worker_threads
                                         : std::max(1u, std::thread::hardware_concurrency());
   out.thread_name = config.thread_name + "-w";
@@ -110,8 +110,8 @@ void runtime_core::start() {
 
   blocking_pool_config compute = pool_config(config_.thread_name + "-c");
   compute.name = "compute";
-  compute.max_threads = config_.compute_threads != 0 ? config_.compute_threads
-                                                     : std::max(1u, std::thread::hardware_concurrency());
+  compute.max_threads =
+      config_.compute_threads != 0 ? config_.compute_threads : std::max(1u, std::thread::hardware_concurrency());
   compute.keep_alive = forever;
   compute.start_at_once = true;
   compute.queue_capacity = config_.compute_options.queue_capacity;
@@ -194,7 +194,8 @@ blocking_pool& runtime_core::dedicated_thread(std::string name) {
       return m.spawned_jobs == 0 || m.threads != 0 || m.queue_depth != 0;  // not yet used, or busy
     });
     // Their long-blocking counts outlive them in runtime_metrics.
-    for (auto it = done; it != dedicated_.end(); ++it) retired_long_blocking_jobs_ += (*it)->metrics().long_blocking_jobs;
+    for (auto it = done; it != dedicated_.end(); ++it)
+      retired_long_blocking_jobs_ += (*it)->metrics().long_blocking_jobs;
     finished.assign(std::make_move_iterator(done), std::make_move_iterator(dedicated_.end()));
     dedicated_.erase(done, dedicated_.end());
     dedicated_.push_back(pool);
@@ -294,8 +295,7 @@ runtime_core* runtime_core::current() noexcept { return thread_core; }
 
 time_driver& current_time_driver() { return current_core().timers(); }
 
-runtime_core::enter_scope::enter_scope(runtime_core* core) noexcept
-    : previous_(std::exchange(thread_core, core)) {}
+runtime_core::enter_scope::enter_scope(runtime_core* core) noexcept : previous_(std::exchange(thread_core, core)) {}
 runtime_core::enter_scope::~enter_scope() { thread_core = previous_; }
 
 }  // namespace weft::detail

@@ -75,8 +75,8 @@ public:
       const std::uint64_t tail = tail_.load(std::memory_order_acquire);
       if (head >= tail) return nullptr;
       std::uint64_t count = (tail - head + 1) / 2;
-      const std::uint64_t room = capacity - (into.tail_.load(std::memory_order_relaxed) -
-                                             into.head_.load(std::memory_order_acquire));
+      const std::uint64_t room =
+          capacity - (into.tail_.load(std::memory_order_relaxed) - into.head_.load(std::memory_order_acquire));
       if (count > room + 1) count = room + 1;
       std::array<task_header*, capacity> taken;
       for (std::uint64_t i = 0; i < count; ++i)

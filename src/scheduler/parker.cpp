@@ -43,8 +43,8 @@ bool parker::acquire_driver() noexcept {
   // leave nobody in the driver. A worker that sleeps in it holds it until
   // woken: then the futex is the place to sleep.
   const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-  while (!driver_.has_sleeper.load(std::memory_order_relaxed) &&
-         state_.load(std::memory_order_relaxed) != notified && std::chrono::steady_clock::now() < until) {
+  while (!driver_.has_sleeper.load(std::memory_order_relaxed) && state_.load(std::memory_order_relaxed) != notified &&
+         std::chrono::steady_clock::now() < until) {
     cpu_relax();
     if (driver_.in_use.try_lock()) return true;
   }
@@ -53,14 +53,9 @@ bool parker::acquire_driver() noexcept {
 
 void parker::unpark() noexcept {
   switch (state_.exchange(notified, std::memory_order_acq_rel)) {
-  case parked_futex:
-    state_.notify_one();
-    break;
-  case parked_driver:
-    driver_.driver->unpark();
-    break;
-  default:
-    break;   // not parked yet: park() will see the notification
+  case parked_futex: state_.notify_one(); break;
+  case parked_driver: driver_.driver->unpark(); break;
+  default: break;   // not parked yet: park() will see the notification
   }
 }
 

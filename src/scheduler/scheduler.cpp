@@ -203,8 +203,7 @@ void scheduler::notify_one() noexcept {
 void scheduler::notify_local() noexcept {
   // relaxed, no fence: the task is on the calling worker's own queue, so a
   // stale read delays it at worst (see "Parking" above); pairs with nothing.
-  if (num_sleeping_.load(std::memory_order_relaxed) == 0 || num_searching_.load(std::memory_order_relaxed) != 0)
-    return;
+  if (num_sleeping_.load(std::memory_order_relaxed) == 0 || num_searching_.load(std::memory_order_relaxed) != 0) return;
   wake_sleeper();
 }
 

@@ -53,7 +53,7 @@ std::atomic<int> event_fd{-1};
 
 struct slot {
   int listeners = 0;
-  struct sigaction previous {};
+  struct sigaction previous{};
 };
 
 std::mutex& registry_mutex() {
@@ -100,7 +100,7 @@ std::uint64_t add_listener(int signo) {
   ensure_event_fd();
   slot& s = slots()[signo];
   if (s.listeners == 0) {
-    struct sigaction action {};
+    struct sigaction action{};
     action.sa_handler = handle;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;

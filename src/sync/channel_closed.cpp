@@ -5,7 +5,8 @@
 
 namespace weft {
 
-channel_closed::channel_closed() : std::runtime_error("weft: channel closed: the sender was destroyed without sending") {}
+channel_closed::channel_closed()
+    : std::runtime_error("weft: channel closed: the sender was destroyed without sending") {}
 
 channel_closed::~channel_closed() = default;
 

@@ -72,8 +72,8 @@ bool task_header::defer_shutdown_slow() noexcept {
   std::uint64_t s = state_.load(std::memory_order_acquire);
   do {
     if ((s & borrow_mask) == 0) return false;   // the last borrow just ended
-  } while (!state_.compare_exchange_weak(s, s | shutdown_deferred, std::memory_order_acq_rel,
-                                         std::memory_order_acquire));
+  } while (
+      !state_.compare_exchange_weak(s, s | shutdown_deferred, std::memory_order_acq_rel, std::memory_order_acquire));
   cancel_borrows_under(*this);
   return true;
 }

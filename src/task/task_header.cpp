@@ -46,8 +46,7 @@ waker::waker(task_header* task, std::uint32_t generation) noexcept : task_(task)
   if (task_) task_->add_ref();
 }
 waker::waker(const waker& other) noexcept : waker(other.task_, other.generation_) {}
-waker::waker(waker&& other) noexcept
-    : task_(std::exchange(other.task_, nullptr)), generation_(other.generation_) {}
+waker::waker(waker&& other) noexcept : task_(std::exchange(other.task_, nullptr)), generation_(other.generation_) {}
 waker& waker::operator=(waker other) noexcept {
   std::swap(task_, other.task_);
   std::swap(generation_, other.generation_);
@@ -80,8 +79,7 @@ void task_header::release() noexcept {
 
 task_header* task_header::current() noexcept { return current_task; }
 
-task_header::poll_scope::poll_scope(task_header* task) noexcept
-    : previous_(std::exchange(current_task, task)) {}
+task_header::poll_scope::poll_scope(task_header* task) noexcept : previous_(std::exchange(current_task, task)) {}
 task_header::poll_scope::~poll_scope() { current_task = previous_; }
 
 waker task_header::prepare_suspend(std::coroutine_handle<> resume_at) noexcept {
@@ -118,8 +116,7 @@ bool task_header::set_join_waiter(waker w) noexcept {
   std::uint64_t s = state_.load(std::memory_order_acquire);
   while ((s & join_waiter) != 0) {
     if ((s & complete) != 0) return false;
-    if (state_.compare_exchange_weak(s, s & ~join_waiter, std::memory_order_acq_rel, std::memory_order_acquire))
-      break;
+    if (state_.compare_exchange_weak(s, s & ~join_waiter, std::memory_order_acq_rel, std::memory_order_acquire)) break;
   }
   const waker replaced = take_join_waker();
   join_task_ = std::exchange(w.task_, nullptr);
@@ -151,8 +148,7 @@ bool task_header::begin_poll() noexcept {
   // acquire: pairs with the release in wake()/abort() that scheduled us.
   std::uint64_t s = state_.load(std::memory_order_relaxed);
   while (!state_.compare_exchange_weak(s, (s & ~scheduled) | running, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-  }
+                                       std::memory_order_relaxed)) {}
   return (s & cancel) != 0;
 }
 

@@ -297,8 +297,7 @@ void trim(heap& h, std::size_t granules) noexcept {
 void trim_heap(heap& h) noexcept {
   for (std::size_t g = 1; g < num_sizes; ++g) {
     // relaxed: a hint; trim() takes the stack with an acquire exchange.
-    if (h.sizes[g].frees_since_trim != 0 || h.remote[g].head.load(std::memory_order_relaxed) != nullptr)
-      trim(h, g);
+    if (h.sizes[g].frees_since_trim != 0 || h.remote[g].head.load(std::memory_order_relaxed) != nullptr) trim(h, g);
   }
 }
 
@@ -391,8 +390,7 @@ void free_task_memory(void* block, std::size_t size) noexcept {
   // reuses the block only after our writes to it are done).
   std::atomic<free_block*>& head = owner->remote[granules].head;
   auto* b = ::new (block) free_block{head.load(std::memory_order_relaxed)};
-  while (!head.compare_exchange_weak(b->next, b, std::memory_order_release, std::memory_order_relaxed)) {
-  }
+  while (!head.compare_exchange_weak(b->next, b, std::memory_order_release, std::memory_order_relaxed)) {}
 }
 
 void trim_task_memory() noexcept {

@@ -30,14 +30,10 @@ public:
   [[nodiscard]] bool is_empty() const noexcept { return occupied_ == 0; }
 
   /// The lowest occupied slot. Precondition: !is_empty().
-  [[nodiscard]] unsigned first_occupied() const noexcept {
-    return static_cast<unsigned>(std::countr_zero(occupied_));
-  }
+  [[nodiscard]] unsigned first_occupied() const noexcept { return static_cast<unsigned>(std::countr_zero(occupied_)); }
 
   /// A lower bound on the deadlines in `slot`; exact unless entries were erased.
-  [[nodiscard]] std::uint64_t min_deadline(unsigned slot) const noexcept {
-    return min_deadline_[slot];
-  }
+  [[nodiscard]] std::uint64_t min_deadline(unsigned slot) const noexcept { return min_deadline_[slot]; }
 
   void push(timer_entry& e, unsigned slot) noexcept {
     slots_[slot].push_back(e);

@@ -32,9 +32,7 @@ public:
   ~timer_wait() { disarm(); }
 
   bool await_ready() const noexcept { return deadline_ns_ <= time_driver::now_ns(); }
-  void await_suspend(std::coroutine_handle<> self) {
-    arm(task_header::current()->prepare_suspend(self));
-  }
+  void await_suspend(std::coroutine_handle<> self) { arm(task_header::current()->prepare_suspend(self)); }
   void await_resume() noexcept { disarm(); }
 
   /// Arms the timer with `w`; usable alongside another wake-up source.
@@ -109,9 +107,7 @@ task<void> sleep_until(std::chrono::steady_clock::time_point deadline) {
   co_await detail::timer_wait(detail::current_timers(), detail::to_ns(deadline));
 }
 
-task<void> sleep(std::chrono::nanoseconds duration) {
-  return sleep_until(detail::deadline_after(duration));
-}
+task<void> sleep(std::chrono::nanoseconds duration) { return sleep_until(detail::deadline_after(duration)); }
 
 interval::interval(std::chrono::nanoseconds period) : period_(period), next_(std::chrono::steady_clock::now()) {
   if (period <= std::chrono::nanoseconds::zero()) throw std::invalid_argument("weft: interval period must be positive");
@@ -122,12 +118,8 @@ task<void> interval::tick() {
   if (due > std::chrono::steady_clock::now()) co_await sleep_until(due);
   const auto now = std::chrono::steady_clock::now();
   switch (behavior_) {
-  case missed_tick_behavior::burst:
-    next_ = detail::saturating_add(due, period_);
-    break;
-  case missed_tick_behavior::delay:
-    next_ = detail::saturating_add(now, period_);
-    break;
+  case missed_tick_behavior::burst: next_ = detail::saturating_add(due, period_); break;
+  case missed_tick_behavior::delay: next_ = detail::saturating_add(now, period_); break;
   case missed_tick_behavior::skip:
     next_ = detail::saturating_add(due, period_);
     if (next_ <= now) next_ += ((now - next_) / period_ + 1) * period_;

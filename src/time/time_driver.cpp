@@ -5,8 +5,7 @@
 
 namespace weft::detail {
 
-time_driver::time_driver(std::function<void()> unpark_hook)
-    : unpark_hook_(std::move(unpark_hook)), wheel_(now_ns()) {}
+time_driver::time_driver(std::function<void()> unpark_hook) : unpark_hook_(std::move(unpark_hook)), wheel_(now_ns()) {}
 
 std::uint64_t time_driver::now_ns() noexcept {
   return static_cast<std::uint64_t>(

@@ -66,8 +66,7 @@ std::size_t timer_wheel::poll(std::uint64_t now_ns, timer_list& expired) noexcep
     expire(*e, expired, count);
   }
   due_min_ = no_deadline;
-  while (expire_next_slot(now_ns, expired, count)) {
-  }
+  while (expire_next_slot(now_ns, expired, count)) {}
   // Every occupied slot now starts after now_ns, so jumping the clock there keeps
   // each entry's high bits equal to the clock's: no slot is skipped.
   elapsed_ = std::max(elapsed_, now_ns);
@@ -75,8 +74,7 @@ std::size_t timer_wheel::poll(std::uint64_t now_ns, timer_list& expired) noexcep
   return count;
 }
 
-bool timer_wheel::expire_next_slot(std::uint64_t now_ns, timer_list& expired,
-                                   std::size_t& count) noexcept {
+bool timer_wheel::expire_next_slot(std::uint64_t now_ns, timer_list& expired, std::size_t& count) noexcept {
   const int found = lowest_occupied_level();
   if (found < 0) {
     return false;
@@ -140,8 +138,7 @@ std::uint64_t timer_wheel::slot_start(unsigned level, unsigned slot) const noexc
   const unsigned slot_shift = level * slot_bits;
   // Bits above the level's group come from the clock; the top level has none.
   const unsigned level_shift = slot_shift + slot_bits;
-  const std::uint64_t prefix =
-      level_shift >= 64 ? 0 : elapsed_ & ~((std::uint64_t{1} << level_shift) - 1);
+  const std::uint64_t prefix = level_shift >= 64 ? 0 : elapsed_ & ~((std::uint64_t{1} << level_shift) - 1);
   return prefix | (std::uint64_t{slot} << slot_shift);
 }
 

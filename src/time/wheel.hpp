@@ -116,8 +116,7 @@ private:
   // Marks `e` no longer pending and appends it to `expired`.
   static void expire(timer_entry& e, timer_list& expired, std::size_t& count) noexcept;
   // Unlinks every entry of the earliest slot, if it starts at or before `now_ns`.
-  [[nodiscard]] bool expire_next_slot(std::uint64_t now_ns, timer_list& expired,
-                                      std::size_t& count) noexcept;
+  [[nodiscard]] bool expire_next_slot(std::uint64_t now_ns, timer_list& expired, std::size_t& count) noexcept;
   [[nodiscard]] int lowest_occupied_level() const noexcept;
   [[nodiscard]] std::uint64_t slot_start(unsigned level, unsigned slot) const noexcept;
 

@@ -5,5 +5,8 @@ weft::task<int> fetch() { co_return 1; }
 
 weft::task<void> misuse() {
   int local = 0;
-  co_await weft::run_blocking([&] { ++local; return fetch(); });
+  co_await weft::run_blocking([&] {
+    ++local;
+    return fetch();
+  });
 }

@@ -35,8 +35,7 @@ constexpr std::uint64_t default_jobs = 1'000'000;   // WEFT_STRESS_ITERS overrid
 using weft::test::stress_seed;
 
 void spin_for(std::chrono::nanoseconds d) {
-  for (auto until = clock_type::now() + d; clock_type::now() < until;) {
-  }
+  for (auto until = clock_type::now() + d; clock_type::now() < until;) {}
 }
 
 // A small job: counts what happened to it, and to all jobs (`finished`).
@@ -141,8 +140,8 @@ TEST(BlockingPoolStress, TryCancelRacesStart) {
     }
     canceller.join();
     for (std::size_t i = base; i < end; ++i) expected_finished += taken_back[i] ? 0 : 1;
-    ASSERT_TRUE(weft::test::eventually(
-        [&] { return finished.load(std::memory_order_acquire) == expected_finished; }, stress_wait));
+    ASSERT_TRUE(weft::test::eventually([&] { return finished.load(std::memory_order_acquire) == expected_finished; },
+                                       stress_wait));
   }
   pool->shutdown(std::nullopt);
   std::size_t bad = 0, num_taken_back = 0;

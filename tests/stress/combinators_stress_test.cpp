@@ -90,8 +90,7 @@ TEST(CombinatorsStress, WhenAnyRecvVersusSleepLosesNoMessage) {
   auto body = [](std::uint64_t s, std::uint64_t n) -> task<tally> {
     auto [tx, rx] = weft::mpsc::channel<std::uint64_t>(8);
     std::vector<weft::join_handle<void>> senders;
-    for (std::size_t p = 0; p < producers; ++p)
-      senders.push_back(weft::spawn(produce(tx, p, n / producers, s)));
+    for (std::size_t p = 0; p < producers; ++p) senders.push_back(weft::spawn(produce(tx, p, n / producers, s)));
     { auto drop = std::move(tx); }
     tally t = co_await consume(std::move(rx), producers, s);
     for (auto& h : senders) co_await h;

@@ -58,9 +58,9 @@ TEST(OsStress, EveryListenerSeesEveryDeliveryAcrossRuntimes) {
   const std::uint64_t rounds = weft::test::stress_iterations(300);
   SCOPED_TRACE("WEFT_STRESS_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  struct sigaction ignore_after {};
+  struct sigaction ignore_after{};
   ignore_after.sa_handler = SIG_IGN;   // a late delivery after the listeners are gone must not end the test
-  struct sigaction saved {};
+  struct sigaction saved{};
   ::sigaction(SIGUSR2, &ignore_after, &saved);
 
   weft::test::signal_sink sink({SIGUSR2});
@@ -72,7 +72,8 @@ TEST(OsStress, EveryListenerSeesEveryDeliveryAcrossRuntimes) {
     std::vector<weft::join_handle<void>> counters;
     for (int i = 0; i < per_runtime; ++i) {
       counters.push_back(a.get_handle().spawn(count_deliveries(weft::signal_listener::on(SIGUSR2), &seen[i])));
-      counters.push_back(b.get_handle().spawn(count_deliveries(weft::signal_listener::on(SIGUSR2), &seen[per_runtime + i])));
+      counters.push_back(
+          b.get_handle().spawn(count_deliveries(weft::signal_listener::on(SIGUSR2), &seen[per_runtime + i])));
     }
     // The current-thread runtime runs its tasks only inside block_on: keep one going.
     std::atomic<bool> done{false};
@@ -83,10 +84,8 @@ TEST(OsStress, EveryListenerSeesEveryDeliveryAcrossRuntimes) {
     });
     for (std::uint64_t r = 1; r <= rounds; ++r) {
       // From this thread or from a fresh one, at random.
-      if (rng() % 2)
-        ::kill(::getpid(), SIGUSR2);
-      else
-        std::thread([] { ::kill(::getpid(), SIGUSR2); }).join();
+      if (rng() % 2) ::kill(::getpid(), SIGUSR2);
+      else std::thread([] { ::kill(::getpid(), SIGUSR2); }).join();
       const bool all = weft::test::eventually([&] {
         for (auto& s : seen)
           if (s.load() < r) return false;
@@ -104,36 +103,36 @@ TEST(OsStress, EveryListenerSeesEveryDeliveryAcrossRuntimes) {
 
 task<bool> one_child(std::uint64_t kind, int id) {
   switch (kind % 4) {
-    case 0: {   // captured output
-      weft::process::command c("sh");
-      c.args({"-c", "echo out" + std::to_string(id) + "; echo err" + std::to_string(id) + " >&2"});
-      const auto out = co_await c.output();
-      co_return out.status.success() && out.stdout_data == "out" + std::to_string(id) + "\n" &&
-          out.stderr_data == "err" + std::to_string(id) + "\n";
-    }
-    case 1: {   // killed
-      weft::process::child c = weft::process::command("sleep").arg("30").spawn();
-      c.kill();
-      co_return (co_await c.wait()).signal == SIGKILL;
-    }
-    case 2: {   // dropped unwaited
-      weft::process::child c = weft::process::command("true").spawn();
-      co_return true;
-    }
-    default: {   // stdin piped through
-      weft::process::command cat("cat");
-      cat.set_stdin(weft::process::stdio::piped).set_stdout(weft::process::stdio::piped);
-      weft::process::child c = cat.spawn();
-      auto in = c.take_stdin();
-      auto out = c.take_stdout();
-      const std::string message = "message " + std::to_string(id);
-      co_await in->write_all(std::as_bytes(std::span(message.data(), message.size())));
-      in->shutdown_write();
-      std::string got;
-      std::array<std::byte, 64> buf;
-      for (std::size_t n; (n = co_await out->read(buf)) != 0;) got.append(reinterpret_cast<const char*>(buf.data()), n);
-      co_return got == message && (co_await c.wait()).success();
-    }
+  case 0: {   // captured output
+    weft::process::command c("sh");
+    c.args({"-c", "echo out" + std::to_string(id) + "; echo err" + std::to_string(id) + " >&2"});
+    const auto out = co_await c.output();
+    co_return out.status.success() && out.stdout_data == "out" + std::to_string(id) + "\n" &&
+        out.stderr_data == "err" + std::to_string(id) + "\n";
+  }
+  case 1: {   // killed
+    weft::process::child c = weft::process::command("sleep").arg("30").spawn();
+    c.kill();
+    co_return (co_await c.wait()).signal == SIGKILL;
+  }
+  case 2: {   // dropped unwaited
+    weft::process::child c = weft::process::command("true").spawn();
+    co_return true;
+  }
+  default: {   // stdin piped through
+    weft::process::command cat("cat");
+    cat.set_stdin(weft::process::stdio::piped).set_stdout(weft::process::stdio::piped);
+    weft::process::child c = cat.spawn();
+    auto in = c.take_stdin();
+    auto out = c.take_stdout();
+    const std::string message = "message " + std::to_string(id);
+    co_await in->write_all(std::as_bytes(std::span(message.data(), message.size())));
+    in->shutdown_write();
+    std::string got;
+    std::array<std::byte, 64> buf;
+    for (std::size_t n; (n = co_await out->read(buf)) != 0;) got.append(reinterpret_cast<const char*>(buf.data()), n);
+    co_return got == message && (co_await c.wait()).success();
+  }
   }
 }
 
@@ -187,7 +186,8 @@ TEST(OsStress, ChildrenAndUnixSocketsFromManyTasks) {
       server.abort();
       co_return -1;
     };
-    EXPECT_EQ(rt.block_on(body(std::move(child_kinds), socket_name)), -1) << "a child or a client went wrong near this id";
+    EXPECT_EQ(rt.block_on(body(std::move(child_kinds), socket_name)), -1)
+        << "a child or a client went wrong near this id";
     EXPECT_TRUE(weft::test::eventually([] { return weft::test::num_zombie_children() == 0; }))
         << weft::test::num_zombie_children() << " zombies";
   }

@@ -106,8 +106,7 @@ TEST(PoolStress, EightThreadsSpawnAndAbortAcrossThreePoolsExactlyOnce) {
               std::rethrow_exception(r.error().panic_payload());
             } catch (const weft::join_error& e) {
               out = e.is_rejected() ? outcome::rejected : (e.is_cancelled() ? outcome::unknown : out);
-            } catch (...) {
-            }
+            } catch (...) {}
           }
         }
       }
@@ -127,12 +126,8 @@ TEST(PoolStress, EightThreadsSpawnAndAbortAcrossThreePoolsExactlyOnce) {
         wrong += runs != 1;
         break;
       case outcome::cancelled:
-      case outcome::rejected:
-        wrong += runs != 0;
-        break;
-      case outcome::unknown:
-        wrong += runs > 1;
-        break;
+      case outcome::rejected: wrong += runs != 0; break;
+      case outcome::unknown: wrong += runs > 1; break;
       }
     }
   }

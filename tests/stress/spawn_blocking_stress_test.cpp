@@ -27,7 +27,8 @@ TEST(SpawnBlockingStress, MillionJobsNoLostOrDuplicatedResult) {
   const std::uint64_t n = weft::test::stress_iterations(1'000'000);
   auto rt = weft::runtime::builder::multi_thread().worker_threads(2).build();
   auto runs = std::make_shared<std::vector<std::atomic<std::uint8_t>>>(n);
-  auto body = [](std::uint64_t count, std::shared_ptr<std::vector<std::atomic<std::uint8_t>>> seen) -> task<std::uint64_t> {
+  auto body = [](std::uint64_t count,
+                 std::shared_ptr<std::vector<std::atomic<std::uint8_t>>> seen) -> task<std::uint64_t> {
     std::uint64_t sum = 0;
     constexpr std::uint64_t batch = 10'000;   // keep memory bounded
     for (std::uint64_t base = 0; base < count; base += batch) {

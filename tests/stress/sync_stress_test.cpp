@@ -173,8 +173,8 @@ TEST(SyncStress, RecvRacingTimeoutsLosesNothing) {
 
 /// Sends each message under a short timeout, retrying one that expired: a
 /// send cancelled before it completed must not have been delivered.
-task<std::uint64_t> produce_with_timeouts(weft::mpsc::sender<std::uint64_t> tx, std::uint64_t producer,
-                                          std::uint64_t n, std::uint64_t rng_seed) {
+task<std::uint64_t> produce_with_timeouts(weft::mpsc::sender<std::uint64_t> tx, std::uint64_t producer, std::uint64_t n,
+                                          std::uint64_t rng_seed) {
   std::mt19937_64 rng(rng_seed);
   std::uint64_t expired = 0;
   for (std::uint64_t i = 0; i < n;) {
@@ -255,7 +255,8 @@ TEST(SyncStress, MutexWithTimeoutsAndAbortsStaysConsistent) {
     std::uint64_t counter = 0;
     std::atomic<int> inside{0};
     std::vector<join_handle<std::uint64_t>> workers;
-    for (std::uint64_t w = 0; w < 8; ++w) workers.push_back(weft::spawn(contend(&m, &counter, &inside, n, rng_seed + w)));
+    for (std::uint64_t w = 0; w < 8; ++w)
+      workers.push_back(weft::spawn(contend(&m, &counter, &inside, n, rng_seed + w)));
     for (int k = 0; k < 200; ++k) {   // lockers aborted while queued, granted, or holding
       auto h = weft::spawn(lock_forever(&m));
       for (int y = 0; y < k % 5; ++y) co_await weft::yield_now();

@@ -67,7 +67,11 @@ window least(weft::runtime& rt, Body body) {
 }
 
 weft::runtime make_runtime() {
-  return weft::runtime::builder::multi_thread().worker_threads(2).max_blocking_threads(512).thread_keep_alive(10s).build();
+  return weft::runtime::builder::multi_thread()
+      .worker_threads(2)
+      .max_blocking_threads(512)
+      .thread_keep_alive(10s)
+      .build();
 }
 
 task<void> roundtrips() {

@@ -88,8 +88,7 @@ private:
 // Shuts the pool down (waiting) before the jobs it may touch go out of scope:
 // declare it after them.
 struct pool_guard {
-  explicit pool_guard(blocking_pool_config config)
-      : pool(blocking_pool::create(std::move(config))) {}
+  explicit pool_guard(blocking_pool_config config) : pool(blocking_pool::create(std::move(config))) {}
   ~pool_guard() {
     if (pool) pool->shutdown(std::nullopt);
   }
@@ -157,8 +156,7 @@ TEST(BlockingPool, CapIsRespected) {
   auto body = [&] {
     const int now = running.fetch_add(1) + 1;
     int seen = most.load();
-    while (seen < now && !most.compare_exchange_weak(seen, now)) {
-    }
+    while (seen < now && !most.compare_exchange_weak(seen, now)) {}
     release.pass();
     running.fetch_sub(1);
   };
@@ -505,8 +503,7 @@ TEST(BlockingPool, Issue8056SequentialJobsRaceKeepAlive) {
     pool->submit(job);
     ASSERT_TRUE(job.wait_done()) << "job " << i << " lost";
     const auto gap = std::chrono::microseconds(i % 150);
-    for (auto until = clock_type::now() + gap; clock_type::now() < until;) {
-    }
+    for (auto until = clock_type::now() + gap; clock_type::now() < until;) {}
   }
 }
 

@@ -36,7 +36,6 @@ using namespace std::chrono_literals;
 using weft::join_handle;
 using weft::task;
 
-
 using weft::test::finishes;
 using weft::test::yield_times;
 

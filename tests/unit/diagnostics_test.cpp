@@ -91,7 +91,8 @@ TEST(Diagnostics, NegativeThresholdThrowsAtBuild) {
 TEST(Diagnostics, StallIsReportedOnceWhileRunningWithinTwiceTheThreshold) {
   collected<stall_report> got;
   constexpr auto threshold = 200ms;
-  runtime rt = runtime::builder::multi_thread().worker_threads(2).stall_threshold(threshold).on_stall(got.handler()).build();
+  runtime rt =
+      runtime::builder::multi_thread().worker_threads(2).stall_threshold(threshold).on_stall(got.handler()).build();
   std::atomic<bool> done{false};
   clock_type::time_point began{};
   const auto line = __LINE__ + 1;
@@ -114,7 +115,8 @@ TEST(Diagnostics, StallIsReportedOnceWhileRunningWithinTwiceTheThreshold) {
 
 TEST(Diagnostics, ShortPollsAreNotReported) {
   collected<stall_report> got;
-  runtime rt = runtime::builder::multi_thread().worker_threads(2).stall_threshold(200ms).on_stall(got.handler()).build();
+  runtime rt =
+      runtime::builder::multi_thread().worker_threads(2).stall_threshold(200ms).on_stall(got.handler()).build();
   rt.block_on([]() -> task<void> {
     for (int i = 0; i < 2000; ++i) co_await weft::yield_now();
   }());
@@ -179,7 +181,8 @@ TEST(Diagnostics, ThrowingHandlerIsReportedOnceAndTheWatchdogKeepsRunning) {
   EXPECT_TRUE(second) << "the watchdog stopped after a throwing handler";
   EXPECT_EQ(rt.metrics().stalls, 2u);
   std::size_t mentions = 0;
-  for (auto pos = err.find("handler boom"); pos != std::string::npos; pos = err.find("handler boom", pos + 1)) ++mentions;
+  for (auto pos = err.find("handler boom"); pos != std::string::npos; pos = err.find("handler boom", pos + 1))
+    ++mentions;
   EXPECT_EQ(mentions, 1u) << err;
   EXPECT_NE(err.find("on_stall handler threw"), std::string::npos) << err;
 }
@@ -368,9 +371,8 @@ TEST(Diagnostics, DumpListsSuspendedTasksAndBlockingJobsWithSiteStateAndAge) {
   std::vector<weft::task_snapshot> snap;
   ASSERT_TRUE(weft::test::eventually([&] {
     snap = rt.dump();
-    return std::any_of(snap.begin(), snap.end(), [&](auto& t) {
-      return t.id == a.id() && t.state == weft::task_state::suspended;
-    });
+    return std::any_of(snap.begin(), snap.end(),
+                       [&](auto& t) { return t.id == a.id() && t.state == weft::task_state::suspended; });
   }));
   std::this_thread::sleep_for(30ms);
   snap = rt.dump();

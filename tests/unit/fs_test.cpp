@@ -283,8 +283,8 @@ TEST_F(Fs, AWriteCancelledBeforeItStartsNeverHappens) {
     });
     while (!started->load()) co_await weft::sleep(1ms);
     auto writer = weft::spawn(weft::fs::write(p, "never"));
-    const bool queued = weft::test::eventually(
-        [] { return weft::handle::current().metrics().blocking_queue_depth == 1; });
+    const bool queued =
+        weft::test::eventually([] { return weft::handle::current().metrics().blocking_queue_depth == 1; });
     writer.abort();   // its frame goes, and with it the queued job
     auto result = co_await writer.join();
     g->count_down();

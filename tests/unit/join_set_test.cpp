@@ -32,7 +32,6 @@ using weft::task;
 using weft::test::lifetime_probe;
 using weft::test::manual_event;
 
-
 task<int> after_sleep(std::chrono::milliseconds d, int v) {
   co_await weft::sleep(d);
   co_return v;

@@ -37,10 +37,11 @@ using weft::net::tcp_listener;
 using weft::net::tcp_stream;
 using weft::net::udp_socket;
 
-
 std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
-std::string text_of(std::span<const std::byte> b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string text_of(std::span<const std::byte> b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 /// Echoes everything until the peer closes, then closes.
 task<void> echo_connection(tcp_stream s) {
@@ -457,8 +458,7 @@ TEST(Net, AbortRacingArrivalsLosesNoBytes) {
       (void)r;
     }
     client.shutdown_write();
-    while (co_await weft::spawn(read_into(server_side, sink)) != 0) {
-    }
+    while (co_await weft::spawn(read_into(server_side, sink)) != 0) {}
     std::string problems;
     if (sink->size() != rounds) problems += "got " + std::to_string(sink->size()) + " bytes; ";
     for (std::size_t i = 0; i < std::min(sink->size(), rounds); ++i)

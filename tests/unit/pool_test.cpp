@@ -276,14 +276,14 @@ TEST(Pool, AdmitSuspendsTheTaskNotTheThreadAndAdmitsInFifoOrder) {
     auto filler = db.spawn([] {});
     std::vector<weft::join_handle<weft::join_handle<void>>> admitters;
     for (int i = 0; i < 5; ++i) {
-      admitters.push_back(weft::spawn([](weft::blocking_pool pool, int k, std::mutex& m,
-                                         std::vector<int>& out) -> task<weft::join_handle<void>> {
-        auto job = [k, &m, &out] {
-          std::lock_guard lock(m);
-          out.push_back(k);
-        };
-        co_return co_await pool.admit(std::move(job));
-      }(db, i, mutex, order)));
+      admitters.push_back(weft::spawn(
+          [](weft::blocking_pool pool, int k, std::mutex& m, std::vector<int>& out) -> task<weft::join_handle<void>> {
+            auto job = [k, &m, &out] {
+              std::lock_guard lock(m);
+              out.push_back(k);
+            };
+            co_return co_await pool.admit(std::move(job));
+          }(db, i, mutex, order)));
       // Let admitter i register before i + 1: FIFO is among waiters.
       while (db.metrics().admit_waiters < static_cast<std::size_t>(i + 1)) co_await weft::yield_now();
     }
@@ -315,12 +315,12 @@ TEST(Pool, AdmitWaitersCancelledBeforeTheirTurnSubmitNothingAndPassTheTurnOn) {
     auto f2 = db.spawn([] {});
     std::vector<weft::join_handle<weft::join_handle<void>>> waiters;
     for (int i = 0; i < 20; ++i) {
-      waiters.push_back(weft::spawn([](weft::blocking_pool pool, std::atomic<int>& r,
-                                       lifetime_probe p) -> task<weft::join_handle<void>> {
+      waiters.push_back(weft::spawn(
+          [](weft::blocking_pool pool, std::atomic<int>& r, lifetime_probe p) -> task<weft::join_handle<void>> {
           // Named first: g++ 12 destroys a lambda temporary in a co_await twice.
-        auto job = [&r, p] { r.fetch_add(1); };
-        co_return co_await pool.admit(std::move(job));
-      }(db, ran, lifetime_probe(live))));
+            auto job = [&r, p] { r.fetch_add(1); };
+            co_return co_await pool.admit(std::move(job));
+          }(db, ran, lifetime_probe(live))));
     }
     while (db.metrics().admit_waiters < 20) co_await weft::yield_now();
     for (int i = 0; i < 20; i += 2) waiters[i].abort();
@@ -391,11 +391,11 @@ TEST(Pool, AWaiterCancelledAfterItsJobWasSubmittedAbortsThatJob) {
     auto a = db.spawn([&first] { first.pass(); });
     while (first.arrived.load() == 0) co_await weft::yield_now();
     auto b = db.spawn([&second] { second.pass(); });   // queued: the queue is full
-    auto waiter = weft::spawn([](weft::blocking_pool pool, std::atomic<bool>& r,
-                                 lifetime_probe p) -> task<weft::join_handle<void>> {
-      auto job = [&r, p] { r = true; };
-      co_return co_await pool.admit(std::move(job));
-    }(db, ran, lifetime_probe(live)));
+    auto waiter = weft::spawn(
+        [](weft::blocking_pool pool, std::atomic<bool>& r, lifetime_probe p) -> task<weft::join_handle<void>> {
+          auto job = [&r, p] { r = true; };
+          co_return co_await pool.admit(std::move(job));
+        }(db, ran, lifetime_probe(live)));
     while (db.metrics().admit_waiters == 0) co_await weft::yield_now();
     first.open.count_down();   // the thread takes b, the waiter's job gets b's slot
     EXPECT_TRUE(eventually([&] { return db.metrics().admit_waiters == 0 && second.arrived.load() == 1; }));
@@ -445,11 +445,8 @@ TEST(Pool, AJobQueuedLongerThanMaxQueueWaitIsRejectedThen) {
 // -- metrics -----------------------------------------------------------------------------------
 
 TEST(Pool, RuntimeMetricsListEveryPoolSortedByName) {
-  auto rt = runtime::builder::multi_thread()
-                .worker_threads(1)
-                .blocking_pool("zeta", {})
-                .blocking_pool("db", {})
-                .build();
+  auto rt =
+      runtime::builder::multi_thread().worker_threads(1).blocking_pool("zeta", {}).blocking_pool("db", {}).build();
   const auto m = rt.metrics();
   std::vector<std::string> names;
   for (const auto& p : m.pools) names.push_back(p.name);

@@ -123,7 +123,8 @@ bare_coroutine write_one(registration& reg, bool& done) {
 struct fd_pair {
   fd_pair() {
     int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+      throw std::runtime_error("socketpair");
     a = fds[0];
     b = fds[1];
   }
@@ -191,8 +192,7 @@ TEST(Reactor, WriteReadinessWakesTheWriter) {
   fd_pair p;
   registration* reg = r.add(p.a);
   std::vector<char> chunk(1 << 16, 'z');
-  while (::send(p.a, chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0) {
-  }
+  while (::send(p.a, chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0) {}
   ASSERT_EQ(errno, EAGAIN);
   r.wait(std::chrono::nanoseconds::zero());
   counting_target target;
@@ -202,8 +202,7 @@ TEST(Reactor, WriteReadinessWakesTheWriter) {
   ASSERT_FALSE(done);
   EXPECT_EQ(reg->num_waiters(direction::write), 1u);
 
-  while (::read(p.b, chunk.data(), chunk.size()) > 0) {
-  }
+  while (::read(p.b, chunk.data(), chunk.size()) > 0) {}
   ASSERT_TRUE(wait_until(r, [&] { return target.scheduled.load() == 1; }));
   t->poll();
   EXPECT_TRUE(done);
@@ -258,7 +257,8 @@ TEST(Reactor, EveryWaiterIsWokenBeyondOneBatch) {
   std::vector<int> got(n, 0);
   std::vector<std::unique_ptr<task_ref>> tasks;
   for (int i = 0; i < n; ++i) {
-    tasks.push_back(std::make_unique<task_ref>(new fake_task(target, read_one(*reg, got[static_cast<std::size_t>(i)]))));
+    tasks.push_back(
+        std::make_unique<task_ref>(new fake_task(target, read_one(*reg, got[static_cast<std::size_t>(i)]))));
     (*tasks.back())->poll();
   }
   ASSERT_EQ(reg->num_waiters(direction::read), static_cast<std::size_t>(n));

@@ -109,7 +109,8 @@ TEST(RunBlocking, OnACurrentThreadRuntimeOtherTasksRunMeanwhile) {
     auto h = weft::spawn(ticker(ticks));
     // The closure returns only once the ticker, on the block_on thread, has
     // ticked: it would never return if that thread were blocked.
-    const bool ok = co_await weft::run_blocking([&] { return weft::test::eventually([&] { return ticks->load() == 5; }); });
+    const bool ok =
+        co_await weft::run_blocking([&] { return weft::test::eventually([&] { return ticks->load() == 5; }); });
     co_await h;
     co_return ok ? ticks->load() : -1;
   };

@@ -33,7 +33,7 @@ using weft::test::multi;
 
 /// The handler the process has for `signo` now.
 void (*current_handler(int signo))(int) {
-  struct sigaction now {};
+  struct sigaction now{};
   ::sigaction(signo, nullptr, &now);
   return now.sa_handler;
 }
@@ -50,7 +50,7 @@ void foreign_handler(int) { foreign_deliveries.fetch_add(1); }
 /// Installs foreign_handler for `signo` for the scope, then SIG_DFL.
 struct foreign_disposition {
   explicit foreign_disposition(int signo) : signo_(signo) {
-    struct sigaction a {};
+    struct sigaction a{};
     a.sa_handler = foreign_handler;
     sigemptyset(&a.sa_mask);
     ::sigaction(signo_, &a, nullptr);
@@ -143,7 +143,7 @@ TEST(Signal, PreviousDispositionIsRestoredByTheLastListener) {
 }
 
 TEST(Signal, CtrlCInstallsItsHandlerWhenCalled) {
-  struct sigaction saved {};
+  struct sigaction saved{};
   ::sigaction(SIGINT, nullptr, &saved);
   auto rt = multi();
   {
@@ -152,7 +152,7 @@ TEST(Signal, CtrlCInstallsItsHandlerWhenCalled) {
     auto r = rt.block_on(weft::timeout(weft::test::max_wait, std::move(interrupted)));
     EXPECT_TRUE(r.has_value());
   }
-  struct sigaction after {};
+  struct sigaction after{};
   ::sigaction(SIGINT, nullptr, &after);
   EXPECT_EQ(after.sa_handler, saved.sa_handler) << "SIGINT's disposition was not restored";
 }
@@ -163,13 +163,12 @@ TEST(Signal, RuntimeShutdownCancelsAWaitingListener) {
   std::atomic<bool> waiting{false};
   {
     auto rt = multi();
-    auto h = rt.get_handle().spawn(
-        [](weft::test::lifetime_probe, std::atomic<bool>* w) -> task<void> {
-          auto l = signal_listener::on(SIGUSR1);
-          w->store(true);
-          co_await l.recv();
-          ADD_FAILURE() << "woken without a signal";
-        }(weft::test::lifetime_probe(live), &waiting));
+    auto h = rt.get_handle().spawn([](weft::test::lifetime_probe, std::atomic<bool>* w) -> task<void> {
+      auto l = signal_listener::on(SIGUSR1);
+      w->store(true);
+      co_await l.recv();
+      ADD_FAILURE() << "woken without a signal";
+    }(weft::test::lifetime_probe(live), &waiting));
     ASSERT_TRUE(weft::test::eventually([&] { return waiting.load(); }));
     EXPECT_NE(current_handler(SIGUSR1), &foreign_handler);
   }   // the runtime goes while the task waits

@@ -137,9 +137,8 @@ TEST(SpawnBlocking, JoinReportsAPanicWithItsPayload) {
 TEST(SpawnBlocking, TheClosuresOwnErrorIsTheSecondLayer) {
   runtime rt = multi();
   auto body = []() -> task<std::expected<int, std::errc>> {
-    auto h = weft::spawn_blocking([]() -> std::expected<int, std::errc> {
-      return std::unexpected(std::errc::invalid_argument);
-    });
+    auto h = weft::spawn_blocking(
+        []() -> std::expected<int, std::errc> { return std::unexpected(std::errc::invalid_argument); });
     auto joined = co_await h.join();
     EXPECT_TRUE(joined.has_value());   // the join layer succeeded
     co_return *joined;
@@ -249,8 +248,7 @@ TEST(SpawnBlocking, CapIsRespected) {
       handles.push_back(weft::spawn_blocking([=] {
         const int now = running->fetch_add(1) + 1;
         int seen = peak->load();
-        while (now > seen && !peak->compare_exchange_weak(seen, now)) {
-        }
+        while (now > seen && !peak->compare_exchange_weak(seen, now)) {}
         std::this_thread::sleep_for(200us);
         running->fetch_sub(1);
       }));

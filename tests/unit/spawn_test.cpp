@@ -23,7 +23,6 @@ using weft::join_handle;
 using weft::task;
 using weft::test::manual_event;
 
-
 task<int> value_of(int v) { co_return v; }
 task<int> fails() {
   throw std::invalid_argument("boom");

@@ -33,7 +33,6 @@ using namespace std::chrono_literals;
 using weft::join_handle;
 using weft::task;
 
-
 /// Yields until `*count` reaches `want`; a test failure if it takes longer
 /// than max_wait.
 task<void> yield_until(const std::atomic<int>* count, int want) {

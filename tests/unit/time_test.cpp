@@ -26,7 +26,6 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using weft::task;
 
-
 TEST(Time, SleepWaitsAtLeastItsDuration) {
   for (auto rt_ptr : {std::make_shared<weft::runtime>(multi()),
                       std::make_shared<weft::runtime>(weft::runtime::builder::current_thread().build())}) {

@@ -48,16 +48,15 @@ std::uint64_t log_uniform(std::mt19937_64& rng, unsigned max_bits) {
 using reference_map = std::multimap<std::uint64_t, test_timer*>;
 
 // Checks one poll against the reference: the same entries, in deadline order.
-void expect_matches_reference(const std::vector<test_timer*>& fired, reference_map& reference,
-                              std::uint64_t now) {
+void expect_matches_reference(const std::vector<test_timer*>& fired, reference_map& reference, std::uint64_t now) {
   const auto end = reference.upper_bound(now);
   std::vector<test_timer*> expected;
   for (auto it = reference.begin(); it != end; ++it) {
     expected.push_back(it->second);
   }
   reference.erase(reference.begin(), end);
-  EXPECT_TRUE(std::is_sorted(fired.begin(), fired.end(),
-                             [](auto* a, auto* b) { return a->deadline() < b->deadline(); }));
+  EXPECT_TRUE(
+      std::is_sorted(fired.begin(), fired.end(), [](auto* a, auto* b) { return a->deadline() < b->deadline(); }));
   auto got = fired;
   std::sort(got.begin(), got.end());
   std::sort(expected.begin(), expected.end());
@@ -159,8 +158,7 @@ TEST(TimerWheel, RemoveOfCascadedEntry) {
     wheel.insert(timers[i], deadline + i);
   }
   // Each poll moves the entries down some levels without firing them; then one goes.
-  const std::uint64_t stops[] = {deadline - (1U << 30), deadline - (1U << 20),
-                                 deadline - (1U << 10), deadline - 1};
+  const std::uint64_t stops[] = {deadline - (1U << 30), deadline - (1U << 20), deadline - (1U << 10), deadline - 1};
   for (std::size_t i = 0; i < std::size(stops); ++i) {
     EXPECT_TRUE(poll_and_fire(wheel, stops[i]).empty());
     wheel.remove(timers[i]);
@@ -227,8 +225,7 @@ TEST(TimerWheel, FarFutureDeadlines) {
   wheel.insert(quarter, (std::uint64_t{1} << 62) + 5);
   EXPECT_EQ(wheel.next_expiration(), (std::uint64_t{1} << 62) + 5);
   EXPECT_TRUE(poll_and_fire(wheel, std::uint64_t{1} << 62).empty());
-  EXPECT_EQ(poll_and_fire(wheel, std::uint64_t{1} << 63),
-            (std::vector<test_timer*>{&quarter, &half}));
+  EXPECT_EQ(poll_and_fire(wheel, std::uint64_t{1} << 63), (std::vector<test_timer*>{&quarter, &half}));
   EXPECT_EQ(poll_and_fire(wheel, max_ns - 1), (std::vector<test_timer*>{&half_plus, &below_max}));
   EXPECT_EQ(wheel.next_expiration(), max_ns);
   EXPECT_EQ(poll_and_fire(wheel, max_ns), std::vector<test_timer*>{&at_max});

@@ -52,7 +52,6 @@ concept awaitable = requires(A&& a) {
 /// What `co_await std::declval<A>()` gives (by value: a reference result is
 /// decayed, since the combinators store it).
 template <awaitable A>
-using await_result_t =
-    std::remove_cvref_t<decltype(detail::get_awaiter(std::declval<A>()).await_resume())>;
+using await_result_t = std::remove_cvref_t<decltype(detail::get_awaiter(std::declval<A>()).await_resume())>;
 
 }  // namespace weft

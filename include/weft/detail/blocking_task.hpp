@@ -21,8 +21,7 @@ namespace weft::detail {
 
 /// Something that can be co_awaited: what a blocking closure must not return.
 template <class R>
-concept awaitable_like = requires(R r) { std::move(r).operator co_await(); } ||
-                         requires(R r) { r.await_ready(); };
+concept awaitable_like = requires(R r) { std::move(r).operator co_await(); } || requires(R r) { r.await_ready(); };
 
 template <class F>
 concept stop_aware = std::invocable<F&, std::stop_token>;
@@ -68,8 +67,7 @@ template <class R, class F>
 class blocking_task final : public join_state<R>, public blocking_job {
 public:
   template <class G>
-  blocking_task(schedule_target& target, std::source_location where, G&& f)
-      : join_state<R>(&target, where, 0) {
+  blocking_task(schedule_target& target, std::source_location where, G&& f) : join_state<R>(&target, where, 0) {
     ::new (static_cast<void*>(&storage_)) F(std::forward<G>(f));
     this->add_ref();
   }

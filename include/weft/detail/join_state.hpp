@@ -31,12 +31,9 @@ public:
     case 1:
       if constexpr (std::is_void_v<T>) return {};
       else return std::move(std::get<1>(result_));
-    case 2:
-      return std::unexpected(join_error::panicked(id(), spawned_at(), std::get<2>(result_)));
-    case 4:
-      return std::unexpected(join_error::rejected(id(), spawned_at(), std::get<4>(result_).why));
-    default:
-      return std::unexpected(join_error::cancelled(id(), spawned_at()));
+    case 2: return std::unexpected(join_error::panicked(id(), spawned_at(), std::get<2>(result_)));
+    case 4: return std::unexpected(join_error::rejected(id(), spawned_at(), std::get<4>(result_).why));
+    default: return std::unexpected(join_error::cancelled(id(), spawned_at()));
     }
   }
 
@@ -54,9 +51,7 @@ public:
   }
 
   /// The exception the task threw, if it threw.
-  std::exception_ptr panic() const noexcept {
-    return result_.index() == 2 ? std::get<2>(result_) : nullptr;
-  }
+  std::exception_ptr panic() const noexcept { return result_.index() == 2 ? std::get<2>(result_) : nullptr; }
 
 protected:
   using task_header::task_header;

@@ -145,7 +145,10 @@ public:
 private:
   friend class op_child;
   op_group(std::size_t n, task_header* parent) noexcept
-      : size_(n), refs_(n + 1), parent_task_(parent), ready_(n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1) {}
+      : size_(n),
+        refs_(n + 1),
+        parent_task_(parent),
+        ready_(n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1) {}
   ~op_group() = default;
   static std::size_t children_offset() noexcept {
     return (sizeof(op_group) + alignof(op_child) - 1) / alignof(op_child) * alignof(op_child);

@@ -88,9 +88,7 @@ private:
     this->finish();
   }
 
-  frame_type running_frame() const noexcept {
-    return frame_type::from_address(std::get<3>(this->result_).address());
-  }
+  frame_type running_frame() const noexcept { return frame_type::from_address(std::get<3>(this->result_).address()); }
 
   void store_result(task_promise<T>& promise) noexcept {
     if constexpr (std::is_void_v<T>) {

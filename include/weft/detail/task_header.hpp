@@ -211,7 +211,9 @@ private:
 
   /// Takes the joiner's waker (see set_join_waiter) out of join_task_ and
   /// join_generation_, leaving the slot empty.
-  waker take_join_waker() noexcept { return waker(waker::adopt{}, std::exchange(join_task_, nullptr), join_generation_); }
+  waker take_join_waker() noexcept {
+    return waker(waker::adopt{}, std::exchange(join_task_, nullptr), join_generation_);
+  }
 
   // Laid out so that the header is 80 bytes and a spawned task 96: every
   // byte stays in memory until the join handle goes, and a flood of spawns

@@ -134,7 +134,8 @@ private:
 
   // Holds the slot request (a waiter node) and the value, in the awaiting frame.
   struct awaiter {
-    awaiter(detail::mpsc_state<T>& state, T&& value) : state_(state), slot_(state.slots(), 1), value_(std::move(value)) {}
+    awaiter(detail::mpsc_state<T>& state, T&& value)
+        : state_(state), slot_(state.slots(), 1), value_(std::move(value)) {}
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> resume_at) { return slot_.await_suspend(resume_at); }
     bool await_resume() {

@@ -110,9 +110,7 @@ private:
 class [[nodiscard]] semaphore::acquire_op {
 public:
   /// Waits for the permits and gives a permit; see semaphore::acquire().
-  auto operator co_await() && noexcept {
-    return awaiter_type{*core_, n_};
-  }
+  auto operator co_await() && noexcept { return awaiter_type{*core_, n_}; }
 
 private:
   friend class semaphore;
