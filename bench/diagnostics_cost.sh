@@ -26,6 +26,14 @@ bin=${WEFT_BENCH:-$here/../build/release/bench/workloads/weft-bench}
 [ -x "$bin" ] || { echo "no $bin: cmake --preset release && cmake --build --preset release --target weft-bench" >&2; exit 1; }
 out=${out:-$here/results/diagnostics-$(date +%Y-%m-%d-%H%M%S)}
 mkdir -p "$out"
+{
+  echo "date: $(date -Is)"
+  echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
+  echo "weft: $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null)"
+  echo "weft-bench: $bin, built $(date -Is -r "$bin" 2>/dev/null)"
+  echo "args: --rounds $rounds $quick $*"
+  echo "load before: $(uptime)"
+} > "$out/meta.txt"
 k=1
 while [ "$k" -le "$rounds" ]; do
   for mode in on off; do
@@ -34,4 +42,5 @@ while [ "$k" -le "$rounds" ]; do
   done
   k=$((k + 1))
 done
+echo "load after: $(uptime)" >> "$out/meta.txt"
 python3 "$here/diagnostics_cost.py" "$out" | tee "$out/table.md"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Test of examples/http_sqlite (CTest example.http_sqlite):
-#   http_sqlite_test.sh SERVER CHECK_SH
+#   http_sqlite_test.sh SERVER CHECK_SH [--no-signal]
 # Starts SERVER on a free port with a fresh database, runs CHECK_SH (the
 # protocol's conformance check: every route, exact bodies, keep-alive), then
 # opens an idle keep-alive connection and sends SIGTERM: the server must close
 # that connection at once (not after the 5 s grace) and exit 0.
+# --no-signal (ThreadSanitizer builds) stops after CHECK_SH: TSan runs a signal
+# handler only when the receiving thread next enters a function it intercepts,
+# and the kernel may pick a thread parked in a raw futex wait (block_on's), so
+# the SIGTERM would wait forever; the other builds test it.
 set -euo pipefail
 server="${1:?usage: http_sqlite_test.sh SERVER CHECK_SH}"
 check="${2:?usage: http_sqlite_test.sh SERVER CHECK_SH}"
@@ -29,6 +33,10 @@ done
 [[ -n "$port" ]] || { echo "FAIL: no 'listening on 127.0.0.1:PORT' line"; cat "$tmp/stderr"; exit 1; }
 
 bash "$check" "http://127.0.0.1:$port"
+if [[ ${3:-} == --no-signal ]]; then
+  echo "ok   (SIGTERM not tested: ThreadSanitizer build)"
+  exit 0
+fi
 
 # An idle keep-alive connection: one request answered, then nothing.
 exec 3<>"/dev/tcp/127.0.0.1/$port"

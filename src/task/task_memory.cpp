@@ -55,6 +55,7 @@
 // - The abandoned-heap list, and the heaps on it (release_task_memory
 //   trims them): under its mutex.
 #include "task/task_memory.hpp"
+#include "util/sanitizers.hpp"
 
 #include <weft/task.hpp>
 
@@ -70,7 +71,7 @@
 
 namespace weft::detail {
 
-#if defined(__SANITIZE_ADDRESS__)
+#if WEFT_ASAN
 
 void* allocate_task_memory(std::size_t size) { return ::operator new(size); }
 void free_task_memory(void* block, std::size_t size) noexcept { ::operator delete(block, size); }

@@ -7,6 +7,7 @@
 #include <weft/spawn.hpp>
 #include <weft/sync.hpp>
 
+#include "util/sanitizers.hpp"
 #include "weft_task_helpers.hpp"
 
 #include <gtest/gtest.h>
@@ -65,7 +66,7 @@ task<std::size_t> burst(std::size_t n) {
 }
 
 TEST(TaskMemory, ABurstIsReturnedOnceIdleAndAfterShutdown) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if WEFT_ASAN || WEFT_TSAN
   GTEST_SKIP() << "the sanitizers' allocators keep freed memory (quarantine, shadow)";
 #endif
   constexpr std::size_t n = 50'000;

@@ -3,6 +3,7 @@
 
 #include <weft/runtime.hpp>
 
+#include "util/sanitizers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -119,7 +120,7 @@ TEST(Task, FrameMemoryFreedOnAnotherThreadReturnsToItsOwner) {
   for (int i = 0; i < 1000; ++i) second.push_back(weft::detail::allocate_task_memory(size));
   const auto reused = std::count_if(second.begin(), second.end(), [&](void* b) { return freed.count(b) != 0; });
   for (void* block : second) weft::detail::free_task_memory(block, size);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !WEFT_ASAN
   EXPECT_EQ(reused, 1000);
 #else
   (void)reused;
