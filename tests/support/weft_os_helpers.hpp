@@ -5,12 +5,14 @@
 #include <atomic>
 #include <csignal>
 #include <cstddef>
+#include <exception>
 #include <filesystem>
 #include <initializer_list>
 #include <fstream>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -46,17 +48,23 @@ private:
 /// next open fails with EMFILE; release() (or the destructor) closes them
 /// and restores the limit.
 ///
-/// Under UBSan, a std::system_error built while no descriptor is free must
-/// already be in UBSan's cache of checked types: on a cache miss its vptr
-/// check probes the object's memory through a pipe of its own, so with no
-/// descriptor left it reports a valid object as having an invalid vptr (a
-/// suppressions file cannot help: UBSan reads it only at its first report). The constructor
-/// builds one first.
+/// Under UBSan, whatever is polymorphic and touched while no descriptor is
+/// free must already be in UBSan's cache of checked types: on a cache miss
+/// its vptr check probes the object's memory through a pipe of its own, so
+/// with no descriptor left it reports a valid object as having an invalid
+/// vptr (a suppressions file cannot help: UBSan reads it only at its first
+/// report). So the constructor builds, and compares, a std::system_error of
+/// both categories weft throws with (what weft does in the window), and the
+/// tests inspect what failed only after the scope: keep a std::exception_ptr,
+/// then use system_error_of().
 class fd_exhaustion {
 public:
   /// `headroom`: slots left above the descriptors in use when lowering the limit.
   explicit fd_exhaustion(std::size_t headroom = 16) {
-    (void)std::system_error(EMFILE, std::generic_category(), "fills UBSan's vptr cache");
+    for (const std::error_category* category : {&std::generic_category(), &std::system_category()}) {
+      const std::system_error warm(EMFILE, *category, "fills UBSan's vptr cache");
+      (void)(warm.code() == std::errc::too_many_files_open);
+    }
     ::getrlimit(RLIMIT_NOFILE, &saved_);
     int highest = 0;
     for (int fd = 0; fd < 65536 && fd < static_cast<int>(saved_.rlim_cur); ++fd)
@@ -86,6 +94,19 @@ private:
   std::vector<int> held_;
   bool restored_ = false;
 };
+
+/// The code and message of the std::system_error held by `failure`; an empty
+/// code and "no exception" / "not a std::system_error" otherwise.
+inline std::pair<std::error_code, std::string> system_error_of(const std::exception_ptr& failure) {
+  if (!failure) return {std::error_code{}, "no exception"};
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::system_error& e) {
+    return {e.code(), e.what()};
+  } catch (...) {
+    return {std::error_code{}, "not a std::system_error"};
+  }
+}
 
 /// Routes process-directed deliveries of `signals` (kill(getpid()), SIGCHLD)
 /// to one helper thread for the scope: they are blocked in the calling
