@@ -223,6 +223,8 @@ public:
   /// Shuts this runtime down as the destructor does (waiting for running
   /// blocking closures), then takes the source's; the source is left moved-from.
   runtime& operator=(runtime&&) noexcept;
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
   ~runtime();
 
   /// Drives `t` to completion from outside the runtime; see handle::block_on.

@@ -108,6 +108,8 @@ void add_orphan(pid_t pid) noexcept {
 class orphan_owner {
 public:
   explicit orphan_owner(std::unique_ptr<child_state> state) noexcept : state_(std::move(state)) {}
+  orphan_owner(const orphan_owner&) = delete;
+  orphan_owner& operator=(const orphan_owner&) = delete;
   orphan_owner(orphan_owner&&) noexcept = default;
   orphan_owner& operator=(orphan_owner&&) = delete;
   ~orphan_owner() {

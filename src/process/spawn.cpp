@@ -41,6 +41,8 @@ class owned_fd {
 public:
   owned_fd() noexcept = default;
   explicit owned_fd(int fd) noexcept : fd_(fd) {}
+  owned_fd(const owned_fd&) = delete;
+  owned_fd& operator=(const owned_fd&) = delete;
   owned_fd(owned_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   owned_fd& operator=(owned_fd&& other) noexcept {
     if (this != &other) {

@@ -55,6 +55,8 @@ void drive_until(runtime_core& core, const task_header& root) {
   struct precise_timers {
     long previous = prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
     precise_timers() { prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); }
+    precise_timers(const precise_timers&) = delete;
+    precise_timers& operator=(const precise_timers&) = delete;
     ~precise_timers() { prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(previous), 0UL, 0UL, 0UL); }
   } slack;
   // Current-thread flavor: whoever holds the core drives it. If another

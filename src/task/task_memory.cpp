@@ -174,6 +174,9 @@ void abandon_heap(heap* h) noexcept {
 }
 
 struct heap_owner {
+  heap_owner() = default;
+  heap_owner(const heap_owner&) = delete;
+  heap_owner& operator=(const heap_owner&) = delete;
   ~heap_owner() {
     heap* h = tls_heap;
     tls_heap = nullptr;

@@ -77,6 +77,8 @@ public:
   static void operator delete(void* self, std::size_t size) noexcept { free_task_memory(self, size); }
 
   explicit inline_task(task<T> t) noexcept : frame_(access::release(t)) { this->resume_at_ = frame_; }
+  inline_task(const inline_task&) = delete;
+  inline_task& operator=(const inline_task&) = delete;
 
   /// Runs the operation on the calling thread until it suspends or finishes.
   void poll() noexcept override {

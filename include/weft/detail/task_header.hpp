@@ -42,7 +42,8 @@ public:
   waker(task_header* task, std::uint32_t generation) noexcept;
   waker(const waker& other) noexcept;
   waker(waker&& other) noexcept;
-  waker& operator=(waker other) noexcept;
+  waker& operator=(const waker& other) noexcept;
+  waker& operator=(waker&& other) noexcept;
   ~waker();
 
   void wake() const noexcept;
@@ -196,6 +197,8 @@ protected:
 
   struct poll_scope {   // marks this thread as polling `task`
     explicit poll_scope(task_header* task) noexcept;
+    poll_scope(const poll_scope&) = delete;
+    poll_scope& operator=(const poll_scope&) = delete;
     ~poll_scope();
     task_header* previous_;
   };

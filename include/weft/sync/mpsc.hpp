@@ -64,9 +64,13 @@ public:
   }
   /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  /// Makes this another sender on `other`'s channel; the sender this one was
+  /// is dropped, as on destruction.
+  sender& operator=(const sender& other) noexcept { return *this = sender(other); }
   /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
-  sender& operator=(sender other) noexcept {
-    state_.swap(other.state_);
+  sender& operator=(sender&& other) noexcept {
+    sender taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
   ~sender() {
@@ -165,9 +169,13 @@ public:
   }
   /// Moves the sender; `other` is left moved-from.
   unbounded_sender(unbounded_sender&& other) noexcept = default;
+  /// Makes this another sender on `other`'s channel; the sender this one was
+  /// is dropped, as on destruction.
+  unbounded_sender& operator=(const unbounded_sender& other) noexcept { return *this = unbounded_sender(other); }
   /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
-  unbounded_sender& operator=(unbounded_sender other) noexcept {
-    state_.swap(other.state_);
+  unbounded_sender& operator=(unbounded_sender&& other) noexcept {
+    unbounded_sender taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
   ~unbounded_sender() {
@@ -216,10 +224,13 @@ public:
   receiver(receiver&& other) noexcept = default;
   /// Takes `other`'s channel; the channel this one had is closed and drained, as
   /// on destruction.
-  receiver& operator=(receiver other) noexcept {
-    state_.swap(other.state_);
+  receiver& operator=(receiver&& other) noexcept {
+    receiver taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
   ~receiver() {
     if (state_) state_->close_and_drain();
   }
