@@ -76,7 +76,9 @@ namespace detail {
 
 class runtime_core;
 class blocking_job;
-class blocking_pool;   // src/blocking: one pool's threads and queue
+// src/blocking: one pool's threads and queue. final: clang-tidy 19 reads this
+// declaration without it.
+class blocking_pool;   // NOLINT(cppcoreguidelines-virtual-class-destructor)
 struct runtime_config;
 
 /// Everything runtime::builder collects.

@@ -45,9 +45,11 @@ public:
   /// that task's frame too (frame_borrow.hpp), so aborting it waits.
   task_header* parent() const noexcept override { return parent_task_; }
 
+  /// Public: deleted through task_header by the last release(), as any task.
+  ~inline_task_base() override = default;
+
 protected:
   inline_task_base() noexcept : task_header(this, std::source_location::current(), scheduled) {}
-  ~inline_task_base() override = default;
 
   bool done_ = false;   // the parent's thread only
   task_header* const parent_task_ = task_header::current();

@@ -90,6 +90,8 @@ public:
 
   task_header(const task_header&) = delete;
   task_header& operator=(const task_header&) = delete;
+  /// Public and virtual: the last release() deletes the task through its header.
+  virtual ~task_header();
 
   // -- references -----------------------------------------------------------
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -178,7 +180,6 @@ protected:
   /// when it delegates, so a g++ program could not link a clang-built weft.
   task_header(schedule_target* target, std::source_location where, std::uint64_t initial_state,
               std::uint32_t refs = 1) noexcept;
-  virtual ~task_header();
 
   /// Publishes completion: sets COMPLETE and wakes the joiner. The caller
   /// holds a reference for the duration.
