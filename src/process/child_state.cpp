@@ -163,7 +163,7 @@ task<exit_status> child_state::wait() {
   if (status_) co_return *status_;
   auto reaped = [this] { return try_reap(); };
   if (pidfd_.is_open()) {
-    co_await weft::detail::async_io<int>(pidfd_.reg(), weft::detail::direction::read, "weft::process::child::wait",
+    co_await weft::detail::async_io<int>(&pidfd_.reg(), weft::detail::direction::read, "weft::process::child::wait",
                                          reaped, program_);
     co_return *status_;
   }
