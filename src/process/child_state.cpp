@@ -96,7 +96,7 @@ void add_orphan(pid_t pid) noexcept {
     std::lock_guard lock(orphans_mutex());
     orphans().push_back(pid);
   } catch (...) {
-    // Out of memory: this child stays a zombie until the process exits.
+    // Swallowed: out of memory; this child stays a zombie until the process exits.
   }
 }
 
@@ -126,7 +126,8 @@ task<void> reap_later(orphan_owner owner) {
   try {
     (void)co_await (*owner).wait();
   } catch (...) {
-    // ECHILD: someone else reaped it; nothing left to do.
+    // Swallowed: ECHILD means someone else reaped it; after any other error
+    // the owner's destructor reaps the child or puts it on the orphan list.
   }
 }
 
@@ -196,8 +197,8 @@ void child_state::reap_in_background(std::unique_ptr<child_state> state) noexcep
   try {
     auto reaper = runtime.spawn(reap_later(orphan_owner(std::move(state))));   // detached
   } catch (...) {
-    // The task could not be made: its frame, and the orphan_owner in it,
-    // have been destroyed, which put the child on the orphan list.
+    // Swallowed: the task could not be made; its frame, and the orphan_owner
+    // in it, have been destroyed, which put the child on the orphan list.
   }
 }
 

@@ -269,7 +269,7 @@ runtime_metrics runtime_core::metrics() const noexcept {
     try {
       m.pools.push_back(pool_metrics_of(*pool, pm));
     } catch (...) {
-      // Out of memory: the snapshot goes without (part of) its per-pool part.
+      // Swallowed: out of memory; the snapshot goes without (part of) its per-pool part.
     }
   }
   {

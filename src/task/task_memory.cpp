@@ -168,8 +168,8 @@ void abandon_heap(heap* h) noexcept {
   try {
     list.heaps.push_back(h);
   } catch (...) {
-    // Out of memory: the heap is lost to reuse. Its blocks stay valid, and
-    // frees of them still arrive on its remote stacks.
+    // Swallowed: out of memory; the heap is lost to reuse. Its blocks stay
+    // valid, and frees of them still arrive on its remote stacks.
   }
 }
 
