@@ -38,7 +38,7 @@ struct access {
   }
   template <class T>
   static auto release(task<T>&& t) noexcept {
-    return t.release();
+    return std::move(t).release();
   }
 
   /// A handle owning one reference on `state`.

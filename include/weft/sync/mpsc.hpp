@@ -95,7 +95,7 @@ public:
   [[nodiscard]] std::expected<void, try_send_error> try_send(T&& value) {
     if (!checked().slots().try_acquire(1))
       return std::unexpected(state_->is_closed() ? try_send_error::closed : try_send_error::full);
-    if (!state_->push(value)) return std::unexpected(try_send_error::closed);
+    if (!state_->push(std::move(value))) return std::unexpected(try_send_error::closed);
     return {};
   }
   /// Queues a copy of `value` only if a slot is free now.
@@ -144,7 +144,7 @@ private:
     bool await_suspend(std::coroutine_handle<> resume_at) { return slot_.await_suspend(resume_at); }
     bool await_resume() {
       if (!slot_.await_resume()) return false;   // closed while waiting: dropped
-      return state_.push(value_);                // we own a slot now
+      return state_.push(std::move(value_));     // we own a slot now
     }
     detail::mpsc_state<T>& state_;
     detail::acquire_awaiter slot_;
@@ -186,7 +186,7 @@ public:
   /// its runtime, never inline here). False if the receiver is gone or
   /// closed: then `value` is dropped.
   /// Errors: what T's move constructor or the queue's allocation throws.
-  bool send(T value) { return checked().push(value); }
+  bool send(T value) { return checked().push(std::move(value)); }
 
   /// True once the receiver is gone or closed.
   bool is_closed() const { return checked().is_closed(); }
