@@ -162,16 +162,20 @@ int child_state::try_reap() noexcept {
 
 task<exit_status> child_state::wait() {
   if (status_) co_return *status_;
-  auto reaped = [this] { return try_reap(); };
   if (pidfd_.is_open()) {
-    co_await weft::detail::async_io<int>(&pidfd_.reg(), weft::detail::direction::read, "weft::process::child::wait",
-                                         reaped, program_);
+    // async_io returns once try_reap() gave 0, so status_ is set after one pass.
+    while (!status_)
+      co_await weft::detail::async_io<int>(
+          &pidfd_.reg(), weft::detail::direction::read, "weft::process::child::wait", [this] { return try_reap(); },
+          program_);
     co_return *status_;
   }
   auto sigchld = signal_listener::on(SIGCHLD);   // before the first try: an exit in between is kept
-  while (reaped() != 0) {
-    if (errno != EAGAIN) weft::detail::throw_io_error(errno, "weft::process::child::wait", program_);
-    co_await sigchld.recv();
+  while (!status_) {
+    if (try_reap() != 0) {
+      if (errno != EAGAIN) weft::detail::throw_io_error(errno, "weft::process::child::wait", program_);
+      co_await sigchld.recv();
+    }
   }
   co_return *status_;
 }

@@ -106,23 +106,8 @@ std::vector<task_snapshot> handle::dump() const { return core_->dump(); }
 // -- runtime ---------------------------------------------------------------------------
 
 runtime::runtime() : runtime(builder::multi_thread().build()) {}
-namespace {
-/// More async workers than this is a mistake (SIZE_MAX used to allocate
-/// worker records until memory ran out): a fixed bound, the same on every
-/// machine, far above any useful count — workers beyond the cores only
-/// take turns on them.
-constexpr std::size_t max_worker_threads = 4096;
-
-const detail::runtime_config& checked(const detail::runtime_config& config) {
-  if (config.worker_threads > max_worker_threads)
-    throw std::invalid_argument("weft: worker_threads is " + std::to_string(config.worker_threads) +
-                                "; at most 4096 are allowed");
-  return config;
-}
-}  // namespace
-
 runtime::runtime(const detail::runtime_config& config, const detail::runtime_seams* seams)
-    : core_(detail::runtime_core::create(checked(config), seams ? *seams : detail::runtime_seams{})) {}
+    : core_(detail::runtime_core::create(config, seams ? *seams : detail::runtime_seams{})) {}
 runtime::runtime(runtime&&) noexcept = default;
 runtime& runtime::operator=(runtime&& other) noexcept {
   if (this != &other) {

@@ -22,6 +22,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <stdexcept>
+#include <string>
 #include <sys/prctl.h>
 #include <thread>
 
@@ -60,9 +62,22 @@ scheduler_config scheduler_config_of(const runtime_config& config, runtime_core*
   return out;
 }
 
+/// More async workers than this is a mistake (SIZE_MAX used to allocate
+/// worker records until memory ran out): a fixed bound, the same on every
+/// machine, far above any useful count — workers beyond the cores only
+/// take turns on them.
+constexpr std::size_t max_worker_threads = 4096;
+
+void check_config(const runtime_config& config) {
+  if (config.worker_threads > max_worker_threads)
+    throw std::invalid_argument("weft: worker_threads is " + std::to_string(config.worker_threads) +
+                                "; at most 4096 are allowed");
+}
+
 }  // namespace
 
 std::shared_ptr<runtime_core> runtime_core::create(const runtime_config& config, runtime_seams seams) {
+  check_config(config);
   std::shared_ptr<runtime_core> core(new runtime_core(config, std::move(seams)));
   core->start();
   return core;

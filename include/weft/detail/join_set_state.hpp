@@ -73,7 +73,10 @@ public:
   join_set_node<T>* try_pop() noexcept {
     std::lock_guard lock(mutex_);
     join_set_node<T>* node = head_;
-    if (node && !(head_ = node->next_)) tail_ = nullptr;
+    if (node) {
+      head_ = node->next_;
+      if (!head_) tail_ = nullptr;
+    }
     return node;
   }
 
