@@ -10,7 +10,7 @@
 
 namespace weft::net {
 
-unix_datagram unix_datagram::bind(std::string path) {
+unix_datagram unix_datagram::bind(const std::string& path) {
   return unix_datagram(detail::io_object(detail::bind_unix(SOCK_DGRAM, path, "weft::net::unix_datagram::bind")));
 }
 

@@ -15,7 +15,7 @@
 
 namespace weft::net {
 
-unix_listener unix_listener::bind(std::string path) {
+unix_listener unix_listener::bind(const std::string& path) {
   constexpr const char* what = "weft::net::unix_listener::bind";
   detail::io_object io(detail::bind_unix(SOCK_STREAM, path, what));
   if (::listen(io.fd(), SOMAXCONN) != 0) detail::throw_io_error(errno, "weft::net::unix_listener::bind: listen", path);

@@ -191,7 +191,7 @@ blocking_pool* runtime_core::find_pool(std::string_view name) noexcept {
 }
 
 blocking_pool& runtime_core::dedicated_thread(std::string name) {
-  blocking_pool_config config = pool_config(name);
+  blocking_pool_config config = pool_config(std::move(name));
   config.name = "thread";
   config.dedicated = true;
   config.max_threads = 1;

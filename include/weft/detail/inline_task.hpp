@@ -78,7 +78,10 @@ public:
   static void* operator new(std::size_t size) { return allocate_task_memory(size); }
   static void operator delete(void* self, std::size_t size) noexcept { free_task_memory(self, size); }
 
-  explicit inline_task(task<T> t) noexcept : frame_(access::release(t)) { this->resume_at_ = frame_; }
+  explicit inline_task(task<T> t) noexcept : frame_(access::release(t)) {
+    // NOLINTNEXTLINE(cppcoreguidelines-prefer-member-initializer): task_header's member, not this class's
+    this->resume_at_ = frame_;
+  }
   inline_task(const inline_task&) = delete;
   inline_task& operator=(const inline_task&) = delete;
 

@@ -201,11 +201,8 @@ private:
   friend class sender<T>;
   friend std::pair<sender<T>, receiver<T>> channel<T>(T);
   /// Subscribes: counts itself and has seen the current version.
-  explicit receiver(std::shared_ptr<detail::watch_state<T>> state) : state_(std::move(state)) {
-    add_receiver();
-    std::shared_lock lock(state_->mutex_);
-    seen_ = state_->version_;
-  }
+  explicit receiver(std::shared_ptr<detail::watch_state<T>> state)
+      : state_(std::move(state)), seen_(add_receiver_and_read_version()) {}
   receiver(std::shared_ptr<detail::watch_state<T>> state, std::uint64_t seen) noexcept
       : state_(std::move(state)), seen_(seen) {}
 
@@ -213,6 +210,12 @@ private:
     if (!state_) return;
     std::lock_guard lock(state_->mutex_);
     ++state_->num_receivers_;
+  }
+  /// add_receiver(), then the current version, read under the lock.
+  std::uint64_t add_receiver_and_read_version() {
+    add_receiver();
+    std::shared_lock lock(state_->mutex_);
+    return state_->version_;
   }
 
   std::shared_ptr<detail::watch_state<T>> state_;
