@@ -118,6 +118,8 @@ class tracker_state;
 class tracker_ticket {
 public:
   explicit tracker_ticket(std::shared_ptr<tracker_state> state) noexcept;
+  tracker_ticket(const tracker_ticket&) = delete;
+  tracker_ticket& operator=(const tracker_ticket&) = delete;
   tracker_ticket(tracker_ticket&& other) noexcept = default;
   tracker_ticket& operator=(tracker_ticket&&) = delete;
   ~tracker_ticket();
@@ -263,6 +265,7 @@ template <class F>
     detail::borrow_job<F>* job = nullptr;
     awaiter(F& fn, std::source_location at) noexcept : f(fn), where(at) {}
     awaiter(const awaiter&) = delete;
+    awaiter& operator=(const awaiter&) = delete;
     ~awaiter() {
       if (job) job->release();
     }

@@ -46,8 +46,10 @@ public:
   const char* what() const noexcept override { return message_.c_str(); }
 
 private:
+  // NOLINTBEGIN(bugprone-throw-keyword-missing): payload_ is an exception_ptr member, not an exception to throw
   join_error(task_id id, std::exception_ptr payload, std::string message, bool rejected = false) noexcept
       : id_(id), payload_(std::move(payload)), message_(std::move(message)), rejected_(rejected) {}
+  // NOLINTEND(bugprone-throw-keyword-missing)
   task_id id_;
   std::exception_ptr payload_;
   std::string message_;

@@ -52,10 +52,13 @@ public:
   /// Moves the handle; `other` becomes empty.
   join_handle(join_handle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   /// Takes `other`'s task; the task this handle had is detached, as on destruction.
-  join_handle& operator=(join_handle other) noexcept {
-    std::swap(state_, other.state_);
+  join_handle& operator=(join_handle&& other) noexcept {
+    join_handle taken(std::move(other));
+    std::swap(state_, taken.state_);
     return *this;
   }
+  join_handle(const join_handle&) = delete;
+  join_handle& operator=(const join_handle&) = delete;
   ~join_handle() {
     if (state_) state_->release();
   }
@@ -192,10 +195,13 @@ public:
   /// Moves the handle; the source becomes empty (destroying it aborts nothing).
   abort_on_drop(abort_on_drop&&) noexcept = default;
   /// Takes `other`'s task; the task this one had is aborted.
-  abort_on_drop& operator=(abort_on_drop other) noexcept {
-    std::swap(handle_, other.handle_);
+  abort_on_drop& operator=(abort_on_drop&& other) noexcept {
+    abort_on_drop taken(std::move(other));
+    std::swap(handle_, taken.handle_);
     return *this;
   }
+  abort_on_drop(const abort_on_drop&) = delete;
+  abort_on_drop& operator=(const abort_on_drop&) = delete;
   ~abort_on_drop() { handle_.abort(); }
 
   /// Suspends until the task finishes; see join_handle.

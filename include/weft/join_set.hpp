@@ -68,6 +68,8 @@ public:
   join_set() noexcept = default;
   /// Moves the members; the source is left empty.
   join_set(join_set&&) noexcept = default;
+  join_set(const join_set&) = delete;
+  join_set& operator=(const join_set&) = delete;
   /// Aborts the members of this set (as abort_all()), then takes `other`'s;
   /// `other` is left empty.
   join_set& operator=(join_set&& other) noexcept;

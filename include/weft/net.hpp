@@ -327,7 +327,7 @@ public:
   /// included) already exists at `path` — weft never unlinks it for you —
   /// or the abstract name is taken; ENAMETOOLONG over 107 bytes; ENOENT,
   /// EACCES for a bad directory.
-  static unix_listener bind(std::string path);
+  static unix_listener bind(const std::string& path);
 
   /// Waits for the next connection and gives it with the peer's path (empty
   /// for an unbound client, which is the usual case).
@@ -402,7 +402,7 @@ private:
 class unix_datagram {
 public:
   /// Errors: as unix_listener::bind (EADDRINUSE on an existing file).
-  static unix_datagram bind(std::string path);
+  static unix_datagram bind(const std::string& path);
 
   /// Sends one datagram to the socket bound at `path`; gives its size.
   /// Resumes on: the calling worker if the peer had room; otherwise a worker

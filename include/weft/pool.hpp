@@ -283,6 +283,9 @@ task<void> parallel_for(std::size_t n, F f) {
   // Stops handing out chunks if this frame is destroyed (cancelled).
   struct stop_on_exit {
     shared* s;
+    explicit stop_on_exit(shared* state) noexcept : s(state) {}
+    stop_on_exit(const stop_on_exit&) = delete;
+    stop_on_exit& operator=(const stop_on_exit&) = delete;
     // relaxed: only a hint to stop taking chunks; no data is published through it.
     ~stop_on_exit() { s->stop.store(true, std::memory_order_relaxed); }
   } guard{state.get()};

@@ -129,6 +129,8 @@ public:
   /// Takes `other`'s child and pipes; the child this one held is released as on
   /// destruction (not killed; reaped in the background).
   child& operator=(child&& other) noexcept;
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
   ~child();
 
   /// The process id.

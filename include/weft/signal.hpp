@@ -62,6 +62,8 @@ public:
   /// Takes `other`'s listener; the listener this one was is destroyed (see
   /// the destructor).
   signal_listener& operator=(signal_listener&& other) noexcept;
+  signal_listener(const signal_listener&) = delete;
+  signal_listener& operator=(const signal_listener&) = delete;
   /// Restores the previous disposition if this was the signal's last listener.
   ~signal_listener();
 

@@ -122,10 +122,13 @@ public:
   /// Moves the coroutine; `other` is left empty (not is_valid()).
   task(task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
   /// Takes `other`'s coroutine; the one this task held, if any, is destroyed.
-  task& operator=(task other) noexcept {
-    std::swap(frame_, other.frame_);
+  task& operator=(task&& other) noexcept {
+    task taken(std::move(other));
+    std::swap(frame_, taken.frame_);
     return *this;
   }
+  task(const task&) = delete;
+  task& operator=(const task&) = delete;
   ~task() {
     if (frame_) frame_.destroy();
   }

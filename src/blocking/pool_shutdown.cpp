@@ -104,7 +104,7 @@ std::size_t blocking_pool::finish_shutdown(std::optional<clock::time_point> dead
             straggler{task ? task->id() : 0, task ? task->spawned_at() : std::source_location(), config_.name,
                       started == 0 ? std::chrono::nanoseconds(0) : now - clock::time_point(clock::duration(started))});
       } catch (...) {
-        // Out of memory: the count above still says how many there are.
+        // Swallowed: out of memory; the count above still says how many there are.
       }
     }
     if (num_threads_ > 0) detach_on_exit_ = true;

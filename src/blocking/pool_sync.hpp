@@ -39,6 +39,7 @@ public:
   spin_mutex() = default;
   spin_mutex(const spin_mutex&) = delete;
   spin_mutex& operator=(const spin_mutex&) = delete;
+  ~spin_mutex() = default;
 
   void lock() noexcept {
     std::uint32_t seen = unlocked;

@@ -92,7 +92,7 @@ public:
   }
 
   /// `labels` without braces, e.g. pool="blocking" (may be empty).
-  void histogram_samples(std::string_view name, std::string labels, const duration_histogram& h) {
+  void histogram_samples(std::string_view name, const std::string& labels, const duration_histogram& h) {
     const std::string sep = labels.empty() ? "" : ",";
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < first_bucket; ++i) cumulative += h.buckets[i];

@@ -58,12 +58,14 @@ std::function<void(const Report&)> default_handler(Format format) {
 }
 
 void report_throw(const char* handler) noexcept {
-  std::string what = "unknown exception";
+  std::string what;
   try {
     throw;
   } catch (const std::exception& e) {
     what = e.what();
-  } catch (...) {}
+  } catch (...) {
+    what = "unknown exception";
+  }
   write_stderr_line(std::string("weft: the ") + handler + " handler threw (" + what +
                     "); report handlers must not throw, further exceptions from it are ignored");
 }
@@ -179,7 +181,7 @@ void watchdog::sample_blocking() {
   try {
     sources_.collect_long_running(config_.long_blocking_threshold, long_reports_);
   } catch (...) {
-    // Out of memory while listing: the jobs are reported on a later sample.
+    // Swallowed: out of memory while listing; the jobs are reported on a later sample.
   }
   for (const long_blocking_report& r : long_reports_) report(r);
 }

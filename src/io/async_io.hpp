@@ -45,10 +45,12 @@ inline bool is_would_block(int error) noexcept { return error == EAGAIN || error
 /// `dir` readiness of `reg` whenever it would block; gives its result as a
 /// `Result` (e.g. `async_io<std::size_t>(...)` for a byte count).
 ///
-/// `what` must be a string literal (it is kept in the frame); `subject`, if
-/// any, must outlive the returned task (a parameter of the awaiting
-/// coroutine does). `op` is stored by value in the frame: capture what it
-/// needs by value, or by reference to the awaiting frame.
+/// `reg` is taken by pointer, as the frame keeps it: it must outlive the
+/// returned task (the io_object that owns it does, while its socket, pipe or
+/// child is alive). `what` must be a string literal (it is kept in the
+/// frame); `subject`, if any, must outlive the returned task (a parameter of
+/// the awaiting coroutine does). `op` is stored by value in the frame:
+/// capture what it needs by value, or by reference to the awaiting frame.
 ///
 /// Resumes on: the calling thread if `op` succeeds at once; otherwise a
 /// worker of the runtime that owns `reg`.
@@ -58,15 +60,15 @@ inline bool is_would_block(int error) noexcept { return error == EAGAIN || error
 /// Errors: std::system_error with the errno of the failed `op`.
 template <class Result, class Op>
   requires std::is_signed_v<std::invoke_result_t<Op&>>
-task<Result> async_io(registration& reg, direction dir, const char* what, Op op, std::string_view subject = {}) {
+task<Result> async_io(registration* reg, direction dir, const char* what, Op op, std::string_view subject = {}) {
   for (;;) {
-    const std::uint32_t ticket = reg.ticket(dir);
+    const std::uint32_t ticket = reg->ticket(dir);
     const auto result = op();
     if (result >= 0) co_return static_cast<Result>(result);
     const int error = errno;
     if (error == EINTR) continue;
     if (!is_would_block(error)) throw_io_error(error, what, subject);
-    readiness_awaiter ready(reg, dir, ticket);
+    readiness_awaiter ready(*reg, dir, ticket);
     co_await ready;
   }
 }

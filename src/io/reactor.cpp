@@ -77,8 +77,7 @@ constexpr std::uint32_t write_events = EPOLLOUT | EPOLLHUP | EPOLLERR;
 
 }  // namespace
 
-reactor::reactor() : events_(new epoll_event[max_events]) {
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+reactor::reactor() : events_(new epoll_event[max_events]), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
   if (epoll_fd_ < 0) throw_errno(errno, "weft: epoll_create1");
   event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (event_fd_ < 0) {

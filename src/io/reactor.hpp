@@ -64,9 +64,11 @@ private:
 
   static constexpr int max_events = 256;
 
+  // events_ first: allocated before the descriptors exist, so that a
+  // bad_alloc leaves none open.
+  std::unique_ptr<epoll_event[]> events_;   // used only by the thread in wait()
   int epoll_fd_ = -1;
   int event_fd_ = -1;
-  std::unique_ptr<epoll_event[]> events_;   // used only by the thread in wait()
   // seq_cst: a Dekker pair with the caller's own work queue (unpark after
   // publishing work; wait clears it before the caller re-checks its queue).
   std::atomic<bool> unpark_pending_{false};

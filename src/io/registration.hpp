@@ -27,6 +27,7 @@ public:
   explicit registration(int fd) noexcept : fd_(fd) {}
   registration(const registration&) = delete;
   registration& operator=(const registration&) = delete;
+  ~registration() = default;
 
   int fd() const noexcept { return fd_; }
 

@@ -119,7 +119,7 @@ task<io_object> connect_stream(sockaddr_storage addr, socklen_t len, const char*
       errno = EAGAIN;
       return -1;
     };
-    co_await async_io<int>(io.reg(), direction::write, what, handshake_done, subject);
+    co_await async_io<int>(&io.reg(), direction::write, what, handshake_done, subject);
   }
   co_return io;
 }

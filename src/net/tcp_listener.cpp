@@ -26,7 +26,7 @@ tcp_listener tcp_listener::bind(const endpoint& local) {
 task<std::pair<tcp_stream, endpoint>> tcp_listener::accept() {
   sockaddr_storage ss{};
   socklen_t len = 0;
-  const int fd = co_await detail::async_io<int>(io_.reg(), detail::direction::read, "weft::net::tcp_listener::accept",
+  const int fd = co_await detail::async_io<int>(&io_.reg(), detail::direction::read, "weft::net::tcp_listener::accept",
                                                 detail::accept_op(io_.fd(), ss, len));
   detail::io_object accepted(fd);
   co_return std::pair<tcp_stream, endpoint>(tcp_stream(std::move(accepted)), detail::from_sockaddr(ss));

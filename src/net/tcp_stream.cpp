@@ -38,11 +38,11 @@ task<std::size_t> tcp_stream::write(std::span<const std::byte> bytes) {
 }
 
 task<void> tcp_stream::read_exact(std::span<std::byte> buffer) {
-  return detail::stream_read_exact(io_, buffer, "weft::net::tcp_stream::read_exact");
+  return detail::stream_read_exact(&io_, buffer, "weft::net::tcp_stream::read_exact");
 }
 
 task<void> tcp_stream::write_all(std::span<const std::byte> bytes) {
-  return detail::stream_write_all(io_, bytes, "weft::net::tcp_stream::write_all");
+  return detail::stream_write_all(&io_, bytes, "weft::net::tcp_stream::write_all");
 }
 
 void tcp_stream::set_nodelay(bool enabled) {

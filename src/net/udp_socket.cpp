@@ -31,7 +31,7 @@ task<std::size_t> udp_socket::send_to_copy(std::span<const std::byte> datagram, 
   auto send = [fd = io_.fd(), datagram, &ss, len] {
     return ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&ss), len);
   };
-  co_return co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::write,
+  co_return co_await detail::async_io<std::size_t>(&io_.reg(), detail::direction::write,
                                                    "weft::net::udp_socket::send_to", send);
 }
 
@@ -41,7 +41,7 @@ task<std::pair<std::size_t, endpoint>> udp_socket::recv_from(std::span<std::byte
     socklen_t len = sizeof ss;
     return ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&ss), &len);
   };
-  const std::size_t n = co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::read,
+  const std::size_t n = co_await detail::async_io<std::size_t>(&io_.reg(), detail::direction::read,
                                                                "weft::net::udp_socket::recv_from", receive);
   co_return std::pair<std::size_t, endpoint>(n, detail::from_sockaddr(ss));
 }

@@ -10,7 +10,7 @@
 
 namespace weft::net {
 
-unix_datagram unix_datagram::bind(std::string path) {
+unix_datagram unix_datagram::bind(const std::string& path) {
   return unix_datagram(detail::io_object(detail::bind_unix(SOCK_DGRAM, path, "weft::net::unix_datagram::bind")));
 }
 
@@ -22,7 +22,7 @@ task<std::size_t> unix_datagram::send_to(std::span<const std::byte> datagram, st
     return ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),
                     len);
   };
-  co_return co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::write, what, send, path);
+  co_return co_await detail::async_io<std::size_t>(&io_.reg(), detail::direction::write, what, send, path);
 }
 
 task<std::pair<std::size_t, std::string>> unix_datagram::recv_from(std::span<std::byte> buffer) {
@@ -32,7 +32,7 @@ task<std::pair<std::size_t, std::string>> unix_datagram::recv_from(std::span<std
     len = sizeof address;
     return ::recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&address), &len);
   };
-  const std::size_t n = co_await detail::async_io<std::size_t>(io_.reg(), detail::direction::read,
+  const std::size_t n = co_await detail::async_io<std::size_t>(&io_.reg(), detail::direction::read,
                                                                "weft::net::unix_datagram::recv_from", receive);
   co_return std::pair<std::size_t, std::string>(n, detail::from_sockaddr_un(address, len));
 }

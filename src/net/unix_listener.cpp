@@ -15,7 +15,7 @@
 
 namespace weft::net {
 
-unix_listener unix_listener::bind(std::string path) {
+unix_listener unix_listener::bind(const std::string& path) {
   constexpr const char* what = "weft::net::unix_listener::bind";
   detail::io_object io(detail::bind_unix(SOCK_STREAM, path, what));
   if (::listen(io.fd(), SOMAXCONN) != 0) detail::throw_io_error(errno, "weft::net::unix_listener::bind: listen", path);
@@ -25,7 +25,7 @@ unix_listener unix_listener::bind(std::string path) {
 task<std::pair<unix_stream, std::string>> unix_listener::accept() {
   sockaddr_storage ss{};
   socklen_t len = 0;
-  const int fd = co_await detail::async_io<int>(io_.reg(), detail::direction::read, "weft::net::unix_listener::accept",
+  const int fd = co_await detail::async_io<int>(&io_.reg(), detail::direction::read, "weft::net::unix_listener::accept",
                                                 detail::accept_op(io_.fd(), ss, len));
   detail::io_object accepted(fd);
   sockaddr_un peer{};
@@ -55,11 +55,11 @@ task<std::size_t> unix_stream::write(std::span<const std::byte> bytes) {
 }
 
 task<void> unix_stream::read_exact(std::span<std::byte> buffer) {
-  return detail::stream_read_exact(io_, buffer, "weft::net::unix_stream::read_exact");
+  return detail::stream_read_exact(&io_, buffer, "weft::net::unix_stream::read_exact");
 }
 
 task<void> unix_stream::write_all(std::span<const std::byte> bytes) {
-  return detail::stream_write_all(io_, bytes, "weft::net::unix_stream::write_all");
+  return detail::stream_write_all(&io_, bytes, "weft::net::unix_stream::write_all");
 }
 
 void unix_stream::shutdown_write() { detail::stream_shutdown_write(io_, "weft::net::unix_stream::shutdown_write"); }

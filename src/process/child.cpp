@@ -55,7 +55,7 @@ task<std::size_t> child_stdin::write(std::span<const std::byte> bytes) {
   }
   if (bytes.empty()) return ready_size(0);
   return weft::detail::async_io<std::size_t>(
-      io_.reg(), weft::detail::direction::write, "weft::process::child_stdin::write",
+      &io_.reg(), weft::detail::direction::write, "weft::process::child_stdin::write",
       [fd = io_.fd(), bytes] { return write_without_sigpipe(fd, bytes.data(), bytes.size()); });
 }
 
@@ -71,7 +71,7 @@ void child_stdin::shutdown_write() noexcept { io_.close(); }
 task<std::size_t> child_output::read(std::span<std::byte> buffer) {
   if (buffer.empty()) return ready_size(0);
   return weft::detail::async_io<std::size_t>(
-      io_.reg(), weft::detail::direction::read, "weft::process::child_output::read",
+      &io_.reg(), weft::detail::direction::read, "weft::process::child_output::read",
       [fd = io_.fd(), buffer] { return ::read(fd, buffer.data(), buffer.size()); });
 }
 

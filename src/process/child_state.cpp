@@ -96,7 +96,7 @@ void add_orphan(pid_t pid) noexcept {
     std::lock_guard lock(orphans_mutex());
     orphans().push_back(pid);
   } catch (...) {
-    // Out of memory: this child stays a zombie until the process exits.
+    // Swallowed: out of memory; this child stays a zombie until the process exits.
   }
 }
 
@@ -108,6 +108,8 @@ void add_orphan(pid_t pid) noexcept {
 class orphan_owner {
 public:
   explicit orphan_owner(std::unique_ptr<child_state> state) noexcept : state_(std::move(state)) {}
+  orphan_owner(const orphan_owner&) = delete;
+  orphan_owner& operator=(const orphan_owner&) = delete;
   orphan_owner(orphan_owner&&) noexcept = default;
   orphan_owner& operator=(orphan_owner&&) = delete;
   ~orphan_owner() {
@@ -124,7 +126,8 @@ task<void> reap_later(orphan_owner owner) {
   try {
     (void)co_await (*owner).wait();
   } catch (...) {
-    // ECHILD: someone else reaped it; nothing left to do.
+    // Swallowed: ECHILD means someone else reaped it; after any other error
+    // the owner's destructor reaps the child or puts it on the orphan list.
   }
 }
 
@@ -159,16 +162,20 @@ int child_state::try_reap() noexcept {
 
 task<exit_status> child_state::wait() {
   if (status_) co_return *status_;
-  auto reaped = [this] { return try_reap(); };
   if (pidfd_.is_open()) {
-    co_await weft::detail::async_io<int>(pidfd_.reg(), weft::detail::direction::read, "weft::process::child::wait",
-                                         reaped, program_);
+    // async_io returns once try_reap() gave 0, so status_ is set after one pass.
+    while (!status_)
+      co_await weft::detail::async_io<int>(
+          &pidfd_.reg(), weft::detail::direction::read, "weft::process::child::wait", [this] { return try_reap(); },
+          program_);
     co_return *status_;
   }
   auto sigchld = signal_listener::on(SIGCHLD);   // before the first try: an exit in between is kept
-  while (reaped() != 0) {
-    if (errno != EAGAIN) weft::detail::throw_io_error(errno, "weft::process::child::wait", program_);
-    co_await sigchld.recv();
+  while (!status_) {
+    if (try_reap() != 0) {
+      if (errno != EAGAIN) weft::detail::throw_io_error(errno, "weft::process::child::wait", program_);
+      co_await sigchld.recv();
+    }
   }
   co_return *status_;
 }
@@ -194,8 +201,8 @@ void child_state::reap_in_background(std::unique_ptr<child_state> state) noexcep
   try {
     auto reaper = runtime.spawn(reap_later(orphan_owner(std::move(state))));   // detached
   } catch (...) {
-    // The task could not be made: its frame, and the orphan_owner in it,
-    // have been destroyed, which put the child on the orphan list.
+    // Swallowed: the task could not be made; its frame, and the orphan_owner
+    // in it, have been destroyed, which put the child on the orphan list.
   }
 }
 

@@ -24,6 +24,7 @@ public:
   child_state(pid_t pid, std::string program, handle runtime);
   child_state(const child_state&) = delete;
   child_state& operator=(const child_state&) = delete;
+  ~child_state() = default;
 
   pid_t pid() const noexcept { return pid_; }
   const std::optional<exit_status>& status() const noexcept { return status_; }

@@ -59,7 +59,7 @@ namespace {
 
 task<std::string> read_to_end(child_output pipe) {
   std::string out;
-  std::array<std::byte, 64 * 1024> chunk;
+  std::array<std::byte, std::size_t{64} * 1024> chunk;
   for (;;) {
     const std::size_t n = co_await pipe.read(chunk);
     if (n == 0) co_return out;

@@ -41,6 +41,8 @@ class owned_fd {
 public:
   owned_fd() noexcept = default;
   explicit owned_fd(int fd) noexcept : fd_(fd) {}
+  owned_fd(const owned_fd&) = delete;
+  owned_fd& operator=(const owned_fd&) = delete;
   owned_fd(owned_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   owned_fd& operator=(owned_fd&& other) noexcept {
     if (this != &other) {
@@ -94,10 +96,9 @@ owned_fd wire(stdio how, int target, file_actions& actions, std::vector<owned_fd
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0)
     weft::detail::throw_io_error(errno, "weft::process::command::spawn: pipe", program);
-  owned_fd read_end(ends[0]);
-  owned_fd write_end(ends[1]);
-  owned_fd parent = target == 0 ? std::move(write_end) : std::move(read_end);
-  owned_fd child = target == 0 ? std::move(read_end) : std::move(write_end);
+  // stdin: the parent writes, the child reads; stdout, stderr: the reverse.
+  owned_fd parent(target == 0 ? ends[1] : ends[0]);
+  owned_fd child(target == 0 ? ends[0] : ends[1]);
   check(::posix_spawn_file_actions_adddup2(&actions.value, child.get(), target), program);
   if (::fcntl(parent.get(), F_SETFL, O_NONBLOCK) != 0)
     weft::detail::throw_io_error(errno, "weft::process::command::spawn: fcntl", program);

@@ -55,6 +55,8 @@ void drive_until(runtime_core& core, const task_header& root) {
   struct precise_timers {
     long previous = prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
     precise_timers() { prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); }
+    precise_timers(const precise_timers&) = delete;
+    precise_timers& operator=(const precise_timers&) = delete;
     ~precise_timers() { prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(previous), 0UL, 0UL, 0UL); }
   } slack;
   // Current-thread flavor: whoever holds the core drives it. If another
@@ -104,23 +106,8 @@ std::vector<task_snapshot> handle::dump() const { return core_->dump(); }
 // -- runtime ---------------------------------------------------------------------------
 
 runtime::runtime() : runtime(builder::multi_thread().build()) {}
-namespace {
-/// More async workers than this is a mistake (SIZE_MAX used to allocate
-/// worker records until memory ran out): a fixed bound, the same on every
-/// machine, far above any useful count — workers beyond the cores only
-/// take turns on them.
-constexpr std::size_t max_worker_threads = 4096;
-
-const detail::runtime_config& checked(const detail::runtime_config& config) {
-  if (config.worker_threads > max_worker_threads)
-    throw std::invalid_argument("weft: worker_threads is " + std::to_string(config.worker_threads) +
-                                "; at most 4096 are allowed");
-  return config;
-}
-}  // namespace
-
 runtime::runtime(const detail::runtime_config& config, const detail::runtime_seams* seams)
-    : core_(detail::runtime_core::create(checked(config), seams ? *seams : detail::runtime_seams{})) {}
+    : core_(detail::runtime_core::create(config, seams ? *seams : detail::runtime_seams{})) {}
 runtime::runtime(runtime&&) noexcept = default;
 runtime& runtime::operator=(runtime&& other) noexcept {
   if (this != &other) {

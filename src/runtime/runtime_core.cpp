@@ -22,6 +22,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <stdexcept>
+#include <string>
 #include <sys/prctl.h>
 #include <thread>
 
@@ -60,9 +62,22 @@ scheduler_config scheduler_config_of(const runtime_config& config, runtime_core*
   return out;
 }
 
+/// More async workers than this is a mistake (SIZE_MAX used to allocate
+/// worker records until memory ran out): a fixed bound, the same on every
+/// machine, far above any useful count — workers beyond the cores only
+/// take turns on them.
+constexpr std::size_t max_worker_threads = 4096;
+
+void check_config(const runtime_config& config) {
+  if (config.worker_threads > max_worker_threads)
+    throw std::invalid_argument("weft: worker_threads is " + std::to_string(config.worker_threads) +
+                                "; at most 4096 are allowed");
+}
+
 }  // namespace
 
 std::shared_ptr<runtime_core> runtime_core::create(const runtime_config& config, runtime_seams seams) {
+  check_config(config);
   std::shared_ptr<runtime_core> core(new runtime_core(config, std::move(seams)));
   core->start();
   return core;
@@ -176,7 +191,7 @@ blocking_pool* runtime_core::find_pool(std::string_view name) noexcept {
 }
 
 blocking_pool& runtime_core::dedicated_thread(std::string name) {
-  blocking_pool_config config = pool_config(name);
+  blocking_pool_config config = pool_config(std::move(name));
   config.name = "thread";
   config.dedicated = true;
   config.max_threads = 1;
@@ -269,7 +284,7 @@ runtime_metrics runtime_core::metrics() const noexcept {
     try {
       m.pools.push_back(pool_metrics_of(*pool, pm));
     } catch (...) {
-      // Out of memory: the snapshot goes without (part of) its per-pool part.
+      // Swallowed: out of memory; the snapshot goes without (part of) its per-pool part.
     }
   }
   {

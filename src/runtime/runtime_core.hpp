@@ -31,6 +31,8 @@ pool_metrics pool_metrics_of(const blocking_pool& pool, const blocking_pool_metr
 class runtime_core : public std::enable_shared_from_this<runtime_core> {
 public:
   static std::shared_ptr<runtime_core> create(const runtime_config& config, runtime_seams seams = {});
+  runtime_core(const runtime_core&) = delete;
+  runtime_core& operator=(const runtime_core&) = delete;
   ~runtime_core();
 
   scheduler& tasks() noexcept { return scheduler_; }

@@ -77,7 +77,7 @@ public:
   /// Calls fn(task) for every queued task, under the lock (fn must not push
   /// or pop). A queued task is alive: it completes only after it is popped.
   template <class Fn>
-  void for_each(Fn&& fn) {
+  void for_each(Fn fn) {
     std::lock_guard lock(mutex_);
     for (task_header* t = head_; t != nullptr; t = t->queue_next_) fn(*t);
   }

@@ -55,7 +55,7 @@ public:
   /// task leaves the list, under the same lock, before its scheduler drops
   /// its reference); fn must not call back into this list.
   template <class Fn>
-  void for_each(Fn&& fn) {
+  void for_each(Fn fn) {
     for (shard& s : shards_) {
       std::lock_guard lock(s.mutex);
       for (const entry& e : s.tasks) fn(*e.task, e.since);

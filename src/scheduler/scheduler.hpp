@@ -41,6 +41,8 @@ struct scheduler_config {
 class scheduler final : public schedule_target {
 public:
   scheduler(scheduler_config config, park_driver* driver);
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
   ~scheduler();
 
   /// Starts the worker threads (multi-thread flavor). std::system_error if

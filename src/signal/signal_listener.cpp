@@ -91,7 +91,7 @@ task<void> signal_listener::recv() {
   if (!state_) throw std::logic_error("weft::signal_listener::recv: moved-from listener");
   detail::signal_listener_state& state = *state_;
   auto delivered = [&state] { return state.poll_delivery(); };
-  co_await detail::async_io<int>(state.wake_registration(), detail::direction::read, "weft::signal_listener::recv",
+  co_await detail::async_io<int>(&state.wake_registration(), detail::direction::read, "weft::signal_listener::recv",
                                  delivered);
 }
 

@@ -47,9 +47,11 @@ waker::waker(task_header* task, std::uint32_t generation) noexcept : task_(task)
 }
 waker::waker(const waker& other) noexcept : waker(other.task_, other.generation_) {}
 waker::waker(waker&& other) noexcept : task_(std::exchange(other.task_, nullptr)), generation_(other.generation_) {}
-waker& waker::operator=(waker other) noexcept {
-  std::swap(task_, other.task_);
-  std::swap(generation_, other.generation_);
+waker& waker::operator=(const waker& other) noexcept { return *this = waker(other); }
+waker& waker::operator=(waker&& other) noexcept {
+  waker taken(std::move(other));   // ends up with the reference this one had, and releases it
+  std::swap(task_, taken.task_);
+  std::swap(generation_, taken.generation_);
   return *this;
 }
 waker::~waker() {

@@ -168,12 +168,15 @@ void abandon_heap(heap* h) noexcept {
   try {
     list.heaps.push_back(h);
   } catch (...) {
-    // Out of memory: the heap is lost to reuse. Its blocks stay valid, and
-    // frees of them still arrive on its remote stacks.
+    // Swallowed: out of memory; the heap is lost to reuse. Its blocks stay
+    // valid, and frees of them still arrive on its remote stacks.
   }
 }
 
 struct heap_owner {
+  heap_owner() = default;
+  heap_owner(const heap_owner&) = delete;
+  heap_owner& operator=(const heap_owner&) = delete;
   ~heap_owner() {
     heap* h = tls_heap;
     tls_heap = nullptr;
@@ -193,8 +196,12 @@ heap& this_thread_heap() {
   return *tls_heap;
 }
 
+/// Steps back from `block` to its region's start (pointer arithmetic rather
+/// than an integer turned back into a pointer, which would lose the block's
+/// provenance for the optimizer).
 region_header* region_of(const void* block) noexcept {
-  return reinterpret_cast<region_header*>(reinterpret_cast<std::uintptr_t>(block) & ~(region_size - 1));
+  const std::size_t offset = reinterpret_cast<std::uintptr_t>(block) & (region_size - 1);
+  return reinterpret_cast<region_header*>(static_cast<char*>(const_cast<void*>(block)) - offset);
 }
 
 heap* owner_of(const void* block) noexcept { return region_of(block)->owner; }
@@ -206,12 +213,13 @@ void new_region(heap& h, std::size_t granules) {
   size_class& sc = h.sizes[granules];
   void* raw = ::mmap(nullptr, 2 * region_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
-  const auto start = reinterpret_cast<std::uintptr_t>(raw);
-  const auto aligned = (start + region_size - 1) & ~(region_size - 1);
-  if (aligned != start) ::munmap(raw, aligned - start);
-  if (const auto tail = start + 2 * region_size - (aligned + region_size); tail != 0)
-    ::munmap(reinterpret_cast<void*>(aligned + region_size), tail);
-  char* region = reinterpret_cast<char*>(aligned);
+  // Keep the aligned region inside the mapping and unmap the rest (again by
+  // pointer arithmetic on the mapping).
+  const std::size_t misalignment = reinterpret_cast<std::uintptr_t>(raw) & (region_size - 1);
+  const std::size_t lead = misalignment == 0 ? 0 : region_size - misalignment;
+  char* region = static_cast<char*>(raw) + lead;
+  if (lead != 0) ::munmap(raw, lead);
+  if (const std::size_t tail = region_size - lead; tail != 0) ::munmap(region + region_size, tail);
   // A size that needs a second region is a busy spawner's: fault the region
   // in with one call rather than 256 page faults (about a quarter cheaper
   // here). The first region is left to fault page by page, so that a thread

@@ -80,6 +80,9 @@ task_header& current_task() {
 
 }  // namespace
 
+// `op` by reference: its one caller, timeout(), owns it (inline_task_ref) and
+// awaits this task at once, so it outlives the frame.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
 task<void> wait_woken_or_deadline(inline_task_base& op, std::chrono::steady_clock::time_point deadline) {
   struct either {
     inline_task_base& op;

@@ -71,6 +71,7 @@ public:
   explicit timer_wheel(std::uint64_t now_ns) noexcept : elapsed_(now_ns) {}
   timer_wheel(const timer_wheel&) = delete;
   timer_wheel& operator=(const timer_wheel&) = delete;
+  ~timer_wheel() = default;
 
   /// Arms `e` for `deadline_ns`, or re-arms it if already pending here.
   ///

@@ -21,7 +21,8 @@ class task;
 
 namespace detail {
 
-class blocking_pool;
+// final (src/blocking/pool.hpp): clang-tidy 19 reads this declaration without it.
+class blocking_pool;   // NOLINT(cppcoreguidelines-virtual-class-destructor)
 class runtime_core;
 class task_header;
 struct runtime_config;
@@ -37,7 +38,7 @@ struct access {
   }
   template <class T>
   static auto release(task<T>&& t) noexcept {
-    return t.release();
+    return std::move(t).release();
   }
 
   /// A handle owning one reference on `state`.

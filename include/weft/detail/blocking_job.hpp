@@ -23,7 +23,8 @@ public:
   virtual bool try_cancel(blocking_job& job) noexcept = 0;
 
 protected:
-  virtual ~job_queue() = default;
+  /// Not virtual: a queue (a blocking_pool) is never destroyed through this interface.
+  ~job_queue() = default;
 };
 
 /// Intrusive unit of blocking work. The pool never allocates per job and

@@ -71,6 +71,8 @@ public:
     ::new (static_cast<void*>(&storage_)) F(std::forward<G>(f));
     this->add_ref();
   }
+  blocking_task(const blocking_task&) = delete;
+  blocking_task& operator=(const blocking_task&) = delete;
   ~blocking_task() override {
     if (phase_.load(std::memory_order_relaxed) == queued) destroy_closure();
   }

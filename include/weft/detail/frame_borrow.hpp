@@ -45,9 +45,13 @@ public:
   virtual void add_borrow_ref() noexcept = 0;
   virtual void release_borrow_ref() noexcept = 0;
 
+  /// Public and virtual. A borrow_job deletes itself, never through this
+  /// base, but protected and non-virtual is not an option: g++'s
+  /// -Wnon-virtual-dtor counts the friend borrow_registry as access from outside.
+  virtual ~frame_borrow() = default;
+
 protected:
   frame_borrow() noexcept = default;
-  virtual ~frame_borrow() = default;
 
 private:
   friend struct borrow_registry;

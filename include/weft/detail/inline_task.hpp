@@ -45,9 +45,11 @@ public:
   /// that task's frame too (frame_borrow.hpp), so aborting it waits.
   task_header* parent() const noexcept override { return parent_task_; }
 
+  /// Public: deleted through task_header by the last release(), as any task.
+  ~inline_task_base() override = default;
+
 protected:
   inline_task_base() noexcept : task_header(this, std::source_location::current(), scheduled) {}
-  ~inline_task_base() override = default;
 
   bool done_ = false;   // the parent's thread only
   task_header* const parent_task_ = task_header::current();
@@ -76,7 +78,12 @@ public:
   static void* operator new(std::size_t size) { return allocate_task_memory(size); }
   static void operator delete(void* self, std::size_t size) noexcept { free_task_memory(self, size); }
 
-  explicit inline_task(task<T> t) noexcept : frame_(access::release(t)) { this->resume_at_ = frame_; }
+  explicit inline_task(task<T> t) noexcept : frame_(access::release(t)) {
+    // NOLINTNEXTLINE(cppcoreguidelines-prefer-member-initializer): task_header's member, not this class's
+    this->resume_at_ = frame_;
+  }
+  inline_task(const inline_task&) = delete;
+  inline_task& operator=(const inline_task&) = delete;
 
   /// Runs the operation on the calling thread until it suspends or finishes.
   void poll() noexcept override {

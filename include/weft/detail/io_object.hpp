@@ -25,6 +25,8 @@ public:
   explicit io_object(int fd);
   io_object(io_object&& other) noexcept;
   io_object& operator=(io_object&& other) noexcept;
+  io_object(const io_object&) = delete;
+  io_object& operator=(const io_object&) = delete;
   ~io_object();
 
   int fd() const noexcept { return fd_; }

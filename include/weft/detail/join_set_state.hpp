@@ -73,7 +73,10 @@ public:
   join_set_node<T>* try_pop() noexcept {
     std::lock_guard lock(mutex_);
     join_set_node<T>* node = head_;
-    if (node && !(head_ = node->next_)) tail_ = nullptr;
+    if (node) {
+      head_ = node->next_;
+      if (!head_) tail_ = nullptr;
+    }
     return node;
   }
 
@@ -159,6 +162,8 @@ public:
       : shared_(std::move(shared)), node_(std::make_unique<join_set_node<T>>()) {
     node_->slot_ = slot;
   }
+  join_set_reporter(const join_set_reporter&) = delete;
+  join_set_reporter& operator=(const join_set_reporter&) = delete;
   join_set_reporter(join_set_reporter&&) noexcept = default;
   join_set_reporter& operator=(join_set_reporter&&) = delete;
   ~join_set_reporter() {
@@ -231,11 +236,14 @@ public:
   }
   join_set_member(join_set_member&& other) noexcept
       : task_(std::exchange(other.task_, nullptr)), where_(other.where_) {}
-  join_set_member& operator=(join_set_member other) noexcept {
-    std::swap(task_, other.task_);
-    std::swap(where_, other.where_);
+  join_set_member& operator=(join_set_member&& other) noexcept {
+    join_set_member taken(std::move(other));
+    std::swap(task_, taken.task_);
+    std::swap(where_, taken.where_);
     return *this;
   }
+  join_set_member(const join_set_member&) = delete;
+  join_set_member& operator=(const join_set_member&) = delete;
   ~join_set_member() {
     if (task_) task_->release();
   }

@@ -41,7 +41,7 @@ public:
   /// Pushes `value` (moved from only on success) and wakes the receiver.
   /// A bounded sender must hold a slot; if the push fails the slot is given
   /// back. False if the receiver is gone or closed.
-  bool push(T& value) {
+  bool push(T&& value) {
     waker w;
     {
       std::unique_lock lock(mutex_);

@@ -36,8 +36,9 @@ task<await_result_t<A>> op_task(A op) {
 template <class A>
 auto op_frame(A&& op) {
   using R = await_result_t<A>;
-  if constexpr (std::is_same_v<std::remove_cvref_t<A>, task<R>>) return access::release(op);   // no wrapper
-  else return access::release(op_task(std::move(op)));
+  if constexpr (std::is_same_v<std::remove_cvref_t<A>, task<R>>)
+    return access::release(std::forward<A>(op));   // no wrapper
+  else return access::release(op_task(std::forward<A>(op)));
 }
 
 template <class T>

@@ -36,6 +36,7 @@ public:
   explicit semaphore_core(std::size_t permits);
   semaphore_core(const semaphore_core&) = delete;
   semaphore_core& operator=(const semaphore_core&) = delete;
+  ~semaphore_core() = default;
 
   /// Takes `n` permits if nobody is queued and enough are free.
   bool try_acquire(std::size_t n) noexcept;

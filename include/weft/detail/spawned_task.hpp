@@ -35,6 +35,8 @@ public:
     this->resume_at_ = frame;
     this->result_.template emplace<3>(frame);
   }
+  spawned_task(const spawned_task&) = delete;
+  spawned_task& operator=(const spawned_task&) = delete;
 
   void poll() noexcept override {
     if (this->begin_poll()) {

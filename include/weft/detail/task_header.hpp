@@ -42,7 +42,8 @@ public:
   waker(task_header* task, std::uint32_t generation) noexcept;
   waker(const waker& other) noexcept;
   waker(waker&& other) noexcept;
-  waker& operator=(waker other) noexcept;
+  waker& operator=(const waker& other) noexcept;
+  waker& operator=(waker&& other) noexcept;
   ~waker();
 
   void wake() const noexcept;
@@ -89,6 +90,8 @@ public:
 
   task_header(const task_header&) = delete;
   task_header& operator=(const task_header&) = delete;
+  /// Public and virtual: the last release() deletes the task through its header.
+  virtual ~task_header();
 
   // -- references -----------------------------------------------------------
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -177,7 +180,6 @@ protected:
   /// when it delegates, so a g++ program could not link a clang-built weft.
   task_header(schedule_target* target, std::source_location where, std::uint64_t initial_state,
               std::uint32_t refs = 1) noexcept;
-  virtual ~task_header();
 
   /// Publishes completion: sets COMPLETE and wakes the joiner. The caller
   /// holds a reference for the duration.
@@ -196,6 +198,8 @@ protected:
 
   struct poll_scope {   // marks this thread as polling `task`
     explicit poll_scope(task_header* task) noexcept;
+    poll_scope(const poll_scope&) = delete;
+    poll_scope& operator=(const poll_scope&) = delete;
     ~poll_scope();
     task_header* previous_;
   };

@@ -46,6 +46,7 @@ struct waiter_node {
   waiter_node() noexcept = default;
   waiter_node(const waiter_node&) = delete;
   waiter_node& operator=(const waiter_node&) = delete;
+  ~waiter_node() = default;
 
   bool is_linked() const noexcept { return list_ != nullptr; }
   /// Removes the node from whichever list holds it (the primitive's own, or a
@@ -68,6 +69,7 @@ public:
   waiter_list() noexcept = default;
   waiter_list(const waiter_list&) = delete;
   waiter_list& operator=(const waiter_list&) = delete;
+  ~waiter_list() = default;
 
   bool empty() const noexcept { return head_ == nullptr; }
   waiter_node* front() const noexcept { return head_; }

@@ -76,9 +76,13 @@ public:
   }
   /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  /// Makes this another sender on `other`'s channel; the sender this one was
+  /// is dropped, as on destruction.
+  sender& operator=(const sender& other) noexcept { return *this = sender(other); }
   /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
-  sender& operator=(sender other) noexcept {
-    state_.swap(other.state_);
+  sender& operator=(sender&& other) noexcept {
+    sender taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
   ~sender() {
@@ -137,11 +141,14 @@ public:
   receiver(receiver&& other) noexcept = default;
   /// Takes `other`'s channel and place in it; the receiver this one was is
   /// dropped, as on destruction.
-  receiver& operator=(receiver other) noexcept {
-    state_.swap(other.state_);
-    std::swap(next_, other.next_);
+  receiver& operator=(receiver&& other) noexcept {
+    receiver taken(std::move(other));
+    state_.swap(taken.state_);
+    std::swap(next_, taken.next_);
     return *this;
   }
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
   ~receiver() {
     if (state_) state_->drop_receiver();
   }

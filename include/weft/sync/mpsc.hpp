@@ -64,9 +64,13 @@ public:
   }
   /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  /// Makes this another sender on `other`'s channel; the sender this one was
+  /// is dropped, as on destruction.
+  sender& operator=(const sender& other) noexcept { return *this = sender(other); }
   /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
-  sender& operator=(sender other) noexcept {
-    state_.swap(other.state_);
+  sender& operator=(sender&& other) noexcept {
+    sender taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
   ~sender() {
@@ -91,7 +95,7 @@ public:
   [[nodiscard]] std::expected<void, try_send_error> try_send(T&& value) {
     if (!checked().slots().try_acquire(1))
       return std::unexpected(state_->is_closed() ? try_send_error::closed : try_send_error::full);
-    if (!state_->push(value)) return std::unexpected(try_send_error::closed);
+    if (!state_->push(std::move(value))) return std::unexpected(try_send_error::closed);
     return {};
   }
   /// Queues a copy of `value` only if a slot is free now.
@@ -140,7 +144,7 @@ private:
     bool await_suspend(std::coroutine_handle<> resume_at) { return slot_.await_suspend(resume_at); }
     bool await_resume() {
       if (!slot_.await_resume()) return false;   // closed while waiting: dropped
-      return state_.push(value_);                // we own a slot now
+      return state_.push(std::move(value_));     // we own a slot now
     }
     detail::mpsc_state<T>& state_;
     detail::acquire_awaiter slot_;
@@ -165,9 +169,13 @@ public:
   }
   /// Moves the sender; `other` is left moved-from.
   unbounded_sender(unbounded_sender&& other) noexcept = default;
+  /// Makes this another sender on `other`'s channel; the sender this one was
+  /// is dropped, as on destruction.
+  unbounded_sender& operator=(const unbounded_sender& other) noexcept { return *this = unbounded_sender(other); }
   /// Takes `other`'s channel; the sender this one was is dropped, as on destruction.
-  unbounded_sender& operator=(unbounded_sender other) noexcept {
-    state_.swap(other.state_);
+  unbounded_sender& operator=(unbounded_sender&& other) noexcept {
+    unbounded_sender taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
   ~unbounded_sender() {
@@ -178,7 +186,7 @@ public:
   /// its runtime, never inline here). False if the receiver is gone or
   /// closed: then `value` is dropped.
   /// Errors: what T's move constructor or the queue's allocation throws.
-  bool send(T value) { return checked().push(value); }
+  bool send(T value) { return checked().push(std::move(value)); }
 
   /// True once the receiver is gone or closed.
   bool is_closed() const { return checked().is_closed(); }
@@ -216,10 +224,13 @@ public:
   receiver(receiver&& other) noexcept = default;
   /// Takes `other`'s channel; the channel this one had is closed and drained, as
   /// on destruction.
-  receiver& operator=(receiver other) noexcept {
-    state_.swap(other.state_);
+  receiver& operator=(receiver&& other) noexcept {
+    receiver taken(std::move(other));
+    state_.swap(taken.state_);
     return *this;
   }
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
   ~receiver() {
     if (state_) state_->close_and_drain();
   }

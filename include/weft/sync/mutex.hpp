@@ -40,6 +40,7 @@ public:
   mutex() : core_(1) {}
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
+  ~mutex() = default;
 
   /// Waits for the lock; `co_await m.lock()` gives a guard that unlocks
   /// when destroyed.
@@ -69,10 +70,13 @@ public:
   /// Moves the ownership; `other` no longer owns the lock.
   guard(guard&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
   /// Takes `other`'s ownership; the lock this guard held, if any, is unlocked.
-  guard& operator=(guard other) noexcept {
-    std::swap(core_, other.core_);
+  guard& operator=(guard&& other) noexcept {
+    guard taken(std::move(other));
+    std::swap(core_, taken.core_);
     return *this;
   }
+  guard(const guard&) = delete;
+  guard& operator=(const guard&) = delete;
   ~guard() { unlock(); }
 
   /// Unlocks now (the destructor then does nothing). Hands the lock to the

@@ -34,6 +34,7 @@ public:
   notify() noexcept = default;
   notify(const notify&) = delete;
   notify& operator=(const notify&) = delete;
+  ~notify() = default;
 
   /// Wakes the task that has waited longest, or stores one permit if no task
   /// waits.

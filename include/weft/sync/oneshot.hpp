@@ -66,6 +66,8 @@ class sender {
 public:
   /// Moves the sender; `other` is left moved-from (as if used).
   sender(sender&& other) noexcept = default;
+  sender(const sender&) = delete;
+  sender& operator=(const sender&) = delete;
   /// Takes `other`'s channel; the sender this one was is destroyed, which
   /// closes its channel if it had not sent.
   sender& operator=(sender&& other) noexcept {
@@ -147,6 +149,8 @@ class receiver {
 public:
   /// Moves the receiver; `other` is left moved-from (as if used up).
   receiver(receiver&& other) noexcept = default;
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
   /// Takes `other`'s channel; the receiver this one was is destroyed, which
   /// closes its channel.
   receiver& operator=(receiver&& other) noexcept {

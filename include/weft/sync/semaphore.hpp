@@ -40,6 +40,7 @@ public:
   explicit semaphore(std::size_t permits) : core_(permits) {}
   semaphore(const semaphore&) = delete;
   semaphore& operator=(const semaphore&) = delete;
+  ~semaphore() = default;
 
   /// Waits until `n` permits are free and it is this request's turn, then
   /// takes them; `co_await s.acquire(n)` gives a permit that returns them
@@ -81,11 +82,14 @@ public:
   permit(permit&& other) noexcept
       : core_(std::exchange(other.core_, nullptr)), num_permits_(std::exchange(other.num_permits_, 0)) {}
   /// Takes `other`'s permits; those this one held, if any, are given back.
-  permit& operator=(permit other) noexcept {
-    std::swap(core_, other.core_);
-    std::swap(num_permits_, other.num_permits_);
+  permit& operator=(permit&& other) noexcept {
+    permit taken(std::move(other));
+    std::swap(core_, taken.core_);
+    std::swap(num_permits_, taken.num_permits_);
     return *this;
   }
+  permit(const permit&) = delete;
+  permit& operator=(const permit&) = delete;
   ~permit() {
     if (core_ && num_permits_ != 0) core_->release(num_permits_);
   }

@@ -88,6 +88,8 @@ class sender {
 public:
   /// Moves the sender; `other` is left moved-from.
   sender(sender&& other) noexcept = default;
+  sender(const sender&) = delete;
+  sender& operator=(const sender&) = delete;
   /// Takes `other`'s channel; the sender this one was is destroyed, which closes
   /// its channel.
   sender& operator=(sender&& other) noexcept {
@@ -151,11 +153,15 @@ public:
   receiver(const receiver& other) : state_(other.state_), seen_(other.seen_) { add_receiver(); }
   /// Moves the receiver; `other` is left moved-from.
   receiver(receiver&& other) noexcept = default;
+  /// Becomes another receiver on `other`'s channel that has seen what `other`
+  /// has seen; the receiver this one was is dropped, as on destruction.
+  receiver& operator=(const receiver& other) { return *this = receiver(other); }
   /// Takes `other`'s channel and what it has seen; the receiver this one was is
   /// dropped, as on destruction.
-  receiver& operator=(receiver other) noexcept {
-    state_.swap(other.state_);
-    std::swap(seen_, other.seen_);
+  receiver& operator=(receiver&& other) noexcept {
+    receiver taken(std::move(other));
+    state_.swap(taken.state_);
+    std::swap(seen_, taken.seen_);
     return *this;
   }
   ~receiver() {
@@ -195,11 +201,8 @@ private:
   friend class sender<T>;
   friend std::pair<sender<T>, receiver<T>> channel<T>(T);
   /// Subscribes: counts itself and has seen the current version.
-  explicit receiver(std::shared_ptr<detail::watch_state<T>> state) : state_(std::move(state)) {
-    add_receiver();
-    std::shared_lock lock(state_->mutex_);
-    seen_ = state_->version_;
-  }
+  explicit receiver(std::shared_ptr<detail::watch_state<T>> state)
+      : state_(std::move(state)), seen_(add_receiver_and_read_version()) {}
   receiver(std::shared_ptr<detail::watch_state<T>> state, std::uint64_t seen) noexcept
       : state_(std::move(state)), seen_(seen) {}
 
@@ -207,6 +210,12 @@ private:
     if (!state_) return;
     std::lock_guard lock(state_->mutex_);
     ++state_->num_receivers_;
+  }
+  /// add_receiver(), then the current version, read under the lock.
+  std::uint64_t add_receiver_and_read_version() {
+    add_receiver();
+    std::shared_lock lock(state_->mutex_);
+    return state_->version_;
   }
 
   std::shared_ptr<detail::watch_state<T>> state_;
