@@ -323,6 +323,8 @@ task<void> parallel_for(std::size_t n, F f) {
 /// on_thread_start/on_thread_stop run), may be stop-aware (f(std::stop_token)),
 /// and is joined by shutdown like a blocking closure (stop requested first;
 /// counted in shutdown_report::blocking_still_running if still running).
+/// Unlike a pool's queued job, `f` is never dropped unstarted: if shutdown
+/// begins before the new thread takes it, it still runs, with stop requested.
 ///
 /// Errors: as spawn_blocking; after shutdown the handle yields cancelled.
 ///

@@ -104,7 +104,8 @@
 // activity_signal, so that a watchdog asleep on an idle runtime looks again.
 //
 // # Shutdown (once; pool_shutdown.cpp)
-// 1. Under the lock: mark shut down, take every queued job, take the idle
+// 1. Under the lock: mark shut down, take every queued job (but spawn_thread's,
+//    which its starting thread runs with stop requested), take the idle
 //    threads off their list (job_ = null means "exit"), mark every running job
 //    stop_pending_ and stop the supervisor.
 // 2. Unlocked: signal the idle threads, cancel(nullptr) the queued jobs,

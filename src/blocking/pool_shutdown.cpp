@@ -29,7 +29,9 @@ void blocking_pool::begin_shutdown() noexcept {
     if (is_shutdown_) return;
     is_shutdown_ = true;
     shutdown_pending_ = true;
-    queued = take_all_queued_locked();
+    // spawn_thread's job is its thread's from the spawn on: that thread, still
+    // starting, takes it and runs it with stop requested (next_job_locked).
+    if (!config_.dedicated) queued = take_all_queued_locked();
     idle = idle_;  // stays chained through idle_next_; job_ is null, which says "exit"
     for (pool_thread* record = idle_; record != nullptr; record = record->idle_next_) {
       record->is_idle_ = false;

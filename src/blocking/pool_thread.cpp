@@ -46,6 +46,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
   // for, or an older one) or go idle.
   bool exit = false;
   bool wake_supervisor = false;
+  bool starts_stopped = false;
   blocking_job* job = nullptr;
   std::optional<after_unlock> todo;  // grants to admit waiters, after unlocking
   // When the current job was taken. One clock read per job: a job taken from
@@ -71,6 +72,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     }
     began = clock::now();
     job = next_job_locked(self, exit);
+    starts_stopped = job != nullptr && is_shutdown_;
     if (waiters_head_ != nullptr && !exit) [[unlikely]] {
       todo.emplace();
       grant_waiters_locked(began, *todo);
@@ -78,6 +80,8 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
   }
   if (wake_supervisor) futex_wake(supervisor_seq_);
   if (todo) run_after_unlock(*todo);
+  // Shutdown came before this thread took its job, so it asked nobody to stop.
+  if (starts_stopped) job->request_stop();
 
   while (!exit) {
     // IDLE
@@ -134,14 +138,17 @@ blocking_pool::clock::time_point blocking_pool::run_job(pool_thread& self, block
 }
 
 blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noexcept {
-  if (is_shutdown_) {
-    exit = true;
-    return nullptr;
-  }
-  if (blocking_job* job = pop_front_locked()) {
+  // After shutdown only spawn_thread's thread takes a job: its own, which
+  // shutdown left queued for it (pool_shutdown.cpp).
+  blocking_job* job = !is_shutdown_ || config_.dedicated ? pop_front_locked() : nullptr;
+  if (job != nullptr) {
     self.job_ = job;
     ++jobs_taken_;
     return job;
+  }
+  if (is_shutdown_) {
+    exit = true;
+    return nullptr;
   }
   // relaxed: claims happen under mutex_, after this store.
   self.signal_.store(signal_empty, std::memory_order_relaxed);
