@@ -1,25 +1,48 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Tables diagnostics_cost.sh's rounds: per workload and field, the median of
-the rounds with diagnostics on and off, and how much worse "on" is (positive
-= slower; for throughputs, the relative drop).
+"""Tables diagnostics_cost.sh's rounds, per workload and field:
+- the median of the rounds with diagnostics on and with them off;
+- the paired cost: in each round, how much worse "on" was than "off" of the
+  same round (positive = slower; for throughputs, the relative drop), and the
+  median of those per-round costs with the middle half of them (quartiles),
+  so that a figure inside its own spread reads as noise;
+- the share of rounds in which "on" was worse.
 
     diagnostics_cost.py DIR
 """
 import glob
 import json
 import os
+import re
 import statistics
 import sys
 
 HIGHER_IS_BETTER = {"ops_per_s"}
 
 
+def cost(field, on, off):
+    """How much worse on is than off, as a fraction (None if undefined)."""
+    if on == 0 or off == 0:
+        return None
+    return off / on - 1 if field in HIGHER_IS_BETTER else on / off - 1
+
+
+def quartiles(xs):
+    if len(xs) < 2:
+        return xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[0], q[2]
+
+
 def main(folder):
+    # values[(bench, field)][round][mode] = value
     values = {}
     order = []
     for path in sorted(glob.glob(os.path.join(folder, "round*-*.jsonl"))):
-        mode = os.path.basename(path).rsplit("-", 1)[1].split(".")[0]
+        m = re.match(r"round(\d+)-(on|off)\.jsonl$", os.path.basename(path))
+        if not m:
+            continue
+        rnd, mode = int(m.group(1)), m.group(2)
         with open(path) as f:
             for line in f:
                 try:
@@ -30,24 +53,30 @@ def main(folder):
                 obj.pop("impl", None)
                 for field, v in obj.items():
                     key = (bench, field)
-                    if key not in order:
+                    if key not in values:
+                        values[key] = {}
                         order.append(key)
-                    values.setdefault((bench, field, mode), []).append(float(v))
-    print("| workload | field | on (median) | off (median) | cost of on | rounds |")
-    print("|---|---|---|---|---|---|")
+                    values[key].setdefault(rnd, {})[mode] = float(v)
+    print("| workload | field | on (median) | off (median) | paired cost of on: median [quartiles] | on worse in | rounds |")
+    print("|---|---|---|---|---|---|---|")
     for bench, field in order:
-        on = values.get((bench, field, "on"), [])
-        off = values.get((bench, field, "off"), [])
+        rounds = values[(bench, field)]
+        on = [r["on"] for r in rounds.values() if "on" in r]
+        off = [r["off"] for r in rounds.values() if "off" in r]
         if not on or not off:
             continue
-        m_on, m_off = statistics.median(on), statistics.median(off)
-        if m_off == 0 or m_on == 0:
-            cost = "n/a"
-        elif field in HIGHER_IS_BETTER:
-            cost = f"{(m_off / m_on - 1) * 100:+.1f}%"
+        paired = [c for r in rounds.values() if "on" in r and "off" in r
+                  for c in [cost(field, r["on"], r["off"])] if c is not None]
+        if paired:
+            lo, hi = quartiles(paired)
+            med = statistics.median(paired)
+            worse = sum(1 for c in paired if c > 0)
+            pc = f"{med * 100:+.1f}% [{lo * 100:+.1f}%, {hi * 100:+.1f}%]"
+            share = f"{worse}/{len(paired)}"
         else:
-            cost = f"{(m_on / m_off - 1) * 100:+.1f}%"
-        print(f"| {bench} | {field} | {m_on:.3f} | {m_off:.3f} | {cost} | {len(on)}/{len(off)} |")
+            pc, share = "n/a", "n/a"
+        print(f"| {bench} | {field} | {statistics.median(on):.3f} | {statistics.median(off):.3f} "
+              f"| {pc} | {share} | {len(on)}/{len(off)} |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 # workload"): runs weft-bench with the stall detector and long-blocking
 # reports on (the default) and off, alternating on/off within each round so
 # that a change in the machine's load hits both alike, then tables the
-# medians per workload and field.
+# medians per workload and field, and the median of the per-round on/off
+# ratios with its spread (the paired figure: a round's noise hits both).
 #
 #   bench/diagnostics_cost.sh [--rounds N] [--quick] [--out DIR] [bench ...]
 #
@@ -36,7 +37,10 @@ mkdir -p "$out"
 } > "$out/meta.txt"
 k=1
 while [ "$k" -le "$rounds" ]; do
-  for mode in on off; do
+  # Alternate which mode goes first, so that a drift within a round (a
+  # co-runner starting, the CPU warming up) does not always favour one.
+  if [ $((k % 2)) -eq 1 ]; then order="on off"; else order="off on"; fi
+  for mode in $order; do
     echo "round $k/$rounds: diagnostics $mode" >&2
     "$bin" $quick --diagnostics "$mode" "$@" > "$out/round$k-$mode.jsonl" 2> "$out/round$k-$mode.stderr" || true
   done
