@@ -149,7 +149,9 @@ TEST(RunBlocking, AClosureNotStartedNeverRunsAndTheTaskIsCancelledAtOnce) {
     jr->continued.store(true);
   };
   auto h = rt.get_handle().spawn(never(&j));
-  std::this_thread::sleep_for(2ms);   // let it queue its closure behind the hog
+  // Wait until its closure is queued behind the hog (a task aborted before its
+  // first poll never makes a frame_witness at all).
+  ASSERT_TRUE(weft::test::eventually([&] { return rt.metrics().blocking_queue_depth == 1; }));
   h.abort();
   auto r = h.wait();   // while the only blocking thread is still busy
   ASSERT_FALSE(r);
