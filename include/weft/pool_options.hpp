@@ -21,6 +21,15 @@ struct pool_options {
   std::size_t queue_capacity = std::numeric_limits<std::size_t>::max();  ///< jobs waiting for a thread; > 0
   std::chrono::nanoseconds max_queue_wait{0};                         ///< 0 = no limit
   std::chrono::nanoseconds keep_alive = std::chrono::seconds(10);     ///< idle thread exits after it
+  /// How much lower the pool's threads run than the async workers: a Linux
+  /// nice increment, 0 to 19, added to the nice value of the thread that
+  /// builds the runtime (capped at 19). When a burst of blocking threads and
+  /// a worker wake at once, the worker gets the CPU first, so timers and
+  /// sockets stay on time (bench/README.md: timer p99 under a saturated pool
+  /// about halved). It also lowers the pool's share of a core against other
+  /// processes; 0 runs the threads at the workers' priority. weft's addition
+  /// to DESIGN §8.
+  int nice = 5;
 };
 
 /// What blocking_pool::try_spawn gives when the pool's queue is full.

@@ -153,6 +153,9 @@ struct blocking_pool_config {
   // Run on each pool thread (not on the supervisor, which runs no user code);
   // they must not throw (a pool thread has nowhere to report it).
   std::function<void()> on_thread_start, on_thread_stop;
+  // The nice value each thread sets for itself as it starts (pool_options::nice,
+  // made absolute by the runtime); nullopt: keep the one it inherited.
+  std::optional<int> thread_nice;
   // Test seam: an errno to fail a thread start with (0 = start it).
   std::function<int()> inject_spawn_failure;
   // How long a job may wait for a busy thread to come free before a thread

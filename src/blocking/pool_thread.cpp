@@ -11,6 +11,8 @@
 #include <utility>
 
 #include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace weft::detail {
 
@@ -40,6 +42,9 @@ void* blocking_pool::thread_entry(void* record) noexcept {
 void blocking_pool::run_thread(pool_thread& self) noexcept {
   this_thread_blocking_pool = this;
   pthread_setname_np(pthread_self(), thread_name_.c_str());
+  // Best effort: lowering a nice value needs CAP_SYS_NICE, so a thread started
+  // from a thread that runs lower than this pool stays as low.
+  if (config_.thread_nice) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), *config_.thread_nice);
   if (config_.on_thread_start) config_.on_thread_start();
 
   // STARTING: come up, then take the queue head (the job we were started

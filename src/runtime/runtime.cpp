@@ -247,6 +247,7 @@ runtime::builder& runtime::builder::blocking_pool(std::string name, pool_options
     config_.thread_keep_alive = options.keep_alive;
     config_.blocking_queue_capacity = options.queue_capacity;
     config_.blocking_max_queue_wait = options.max_queue_wait;
+    config_.blocking_nice = options.nice;
   } else if (name == "compute") {
     config_.compute_threads = options.max_threads;
     config_.compute_threads_set = true;
@@ -275,6 +276,7 @@ void check_pool_options(std::string_view name, const pool_options& options) {
   if (options.max_queue_wait < std::chrono::nanoseconds::zero())
     bad_pool_option(name, "max_queue_wait must not be negative");
   if (options.keep_alive < std::chrono::nanoseconds::zero()) bad_pool_option(name, "keep_alive must not be negative");
+  if (options.nice < 0 || options.nice > 19) bad_pool_option(name, "nice must be from 0 to 19");
 }
 
 /// DESIGN §8: options are checked by build(), naming the pool and the field.
@@ -289,8 +291,9 @@ void check_pools(const detail::runtime_config& config) {
   }
   // The final settings of the two reserved pools (a later max_blocking_threads
   // may have replaced a blocking_pool("blocking", …)).
-  check_pool_options("blocking", pool_options{config.max_blocking_threads, config.blocking_queue_capacity,
-                                              config.blocking_max_queue_wait, config.thread_keep_alive});
+  check_pool_options("blocking",
+                     pool_options{config.max_blocking_threads, config.blocking_queue_capacity,
+                                  config.blocking_max_queue_wait, config.thread_keep_alive, config.blocking_nice});
   pool_options compute = config.compute_options;
   compute.max_threads = config.compute_threads_set ? config.compute_threads : 1;
   check_pool_options("compute", compute);

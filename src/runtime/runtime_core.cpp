@@ -21,10 +21,12 @@
 #include "task/task_memory.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <iterator>
 #include <stdexcept>
 #include <string>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <thread>
 
 namespace weft::detail {
@@ -112,10 +114,24 @@ namespace {
 // "Kept" threads: an idle compute thread waits this long (no overflow in
 // steady_clock arithmetic, unlike nanoseconds::max()).
 constexpr auto forever = std::chrono::hours(24 * 365 * 100);
+
+/// The nice value of the calling thread (Linux: PRIO_PROCESS with 0 names
+/// the calling thread), 0 if it cannot be read.
+int this_thread_nice() noexcept {
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, 0);
+  return errno != 0 ? 0 : nice;
+}
 }  // namespace
 
+int runtime_core::pool_thread_nice(int increment) const noexcept { return std::min(19, workers_nice_ + increment); }
+
 void runtime_core::start() {
+  // The async workers inherit the building thread's nice value; pool threads
+  // run pool_options::nice below them.
+  workers_nice_ = this_thread_nice();
   blocking_pool_config blocking = pool_config(config_.thread_name + "-b");
+  blocking.thread_nice = pool_thread_nice(config_.blocking_nice);
   blocking.max_threads = config_.max_blocking_threads;
   blocking.keep_alive = config_.thread_keep_alive;
   blocking.queue_capacity = config_.blocking_queue_capacity;
@@ -131,6 +147,7 @@ void runtime_core::start() {
   compute.start_at_once = true;
   compute.queue_capacity = config_.compute_options.queue_capacity;
   compute.max_queue_wait = config_.compute_options.max_queue_wait;
+  compute.thread_nice = pool_thread_nice(config_.compute_options.nice);
   compute_ = blocking_pool::create(std::move(compute));
   pools_.push_back(compute_);
 
@@ -142,6 +159,7 @@ void runtime_core::start() {
     named.keep_alive = options.keep_alive;
     named.queue_capacity = options.queue_capacity;
     named.max_queue_wait = options.max_queue_wait;
+    named.thread_nice = pool_thread_nice(options.nice);
     pools_.push_back(blocking_pool::create(std::move(named)));
   }
   std::sort(pools_.begin(), pools_.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
@@ -197,6 +215,7 @@ blocking_pool& runtime_core::dedicated_thread(std::string name) {
   config.max_threads = 1;
   config.keep_alive = std::chrono::nanoseconds{0};  // its one job done, the thread exits
   config.start_at_once = true;
+  config.thread_nice = workers_nice_;  // a dedicated thread is not a pool's: the workers' priority
   auto pool = blocking_pool::create(std::move(config));
   std::vector<std::shared_ptr<blocking_pool>> finished;
   {

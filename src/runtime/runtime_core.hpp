@@ -77,6 +77,8 @@ private:
   void start();
   void start_watchdog();
   blocking_pool_config pool_config(std::string thread_name);
+  /// The nice value for a pool's threads: `increment` below the workers, capped at 19.
+  int pool_thread_nice(int increment) const noexcept;
 
   runtime_config config_;
   runtime_seams seams_;
@@ -90,6 +92,7 @@ private:
   std::vector<std::shared_ptr<blocking_pool>> dedicated_;  // spawn_thread's; null once shut down
   bool dedicated_closed_ = false;
   std::uint64_t retired_long_blocking_jobs_ = 0;       // of dedicated threads already forgotten
+  int workers_nice_ = 0;                               // set by start(), read-only after
   // Null when both thresholds are 0; stopped first at shutdown. Its sources
   // read pools_ and dedicated_, declared above: it goes first.
   std::unique_ptr<watchdog> watchdog_;   // null when both thresholds are 0; stopped first at shutdown

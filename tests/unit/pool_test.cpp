@@ -15,11 +15,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <latch>
 #include <memory>
 #include <mutex>
 #include <numeric>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <set>
 #include <stdexcept>
 #include <stop_token>
@@ -71,6 +73,40 @@ TEST(Pool, BuildRefusesBadOptionsNamingThePoolAndTheField) {
   expect_refused([](auto& b) { b.compute_threads(0); }, "compute", "compute_threads");
   expect_refused([](auto& b) { b.blocking_pool("blocking", {.max_threads = 0}); }, "\"blocking\"", "max_threads");
   expect_refused([](auto& b) { b.blocking_pool("compute", {.queue_capacity = 0}); }, "\"compute\"", "queue_capacity");
+  expect_refused([](auto& b) { b.blocking_pool("db", {.nice = -1}); }, "\"db\"", "nice");
+  expect_refused([](auto& b) { b.blocking_pool("db", {.nice = 20}); }, "\"db\"", "nice");
+  expect_refused([](auto& b) { b.blocking_pool("blocking", {.nice = 20}); }, "\"blocking\"", "nice");
+}
+
+/// The nice value of the calling thread (Linux: PRIO_PROCESS 0 is this thread).
+int this_thread_nice() {
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, 0);
+  EXPECT_EQ(errno, 0);
+  return nice;
+}
+
+TEST(Pool, PoolThreadsRunTheirNiceIncrementBelowTheWorkers) {
+  const int base = this_thread_nice();   // the workers inherit the building thread's
+  auto rt = runtime::builder::multi_thread()
+                .worker_threads(1)
+                .blocking_pool("db", {.nice = 12})
+                .blocking_pool("hot", {.nice = 0})
+                .build();
+  auto body = []() -> task<std::vector<int>> {
+    const auto h = weft::handle::current();
+    std::vector<int> seen;
+    seen.push_back(this_thread_nice());                                              // an async worker
+    seen.push_back(co_await weft::spawn_blocking([] { return this_thread_nice(); }));   // default 5
+    seen.push_back(co_await weft::spawn_compute([] { return this_thread_nice(); }));    // default 5
+    seen.push_back(co_await h.pool("db").spawn([] { return this_thread_nice(); }));
+    seen.push_back(co_await h.pool("hot").spawn([] { return this_thread_nice(); }));
+    seen.push_back(co_await weft::spawn_thread("t", [] { return this_thread_nice(); }));   // not a pool
+    co_return seen;
+  };
+  const auto capped = [](int n) { return std::min(19, n); };
+  EXPECT_EQ(rt.block_on(body()),
+            (std::vector<int>{base, capped(base + 5), capped(base + 5), capped(base + 12), base, base}));
 }
 
 TEST(Pool, LaterBuilderCallsWin) {
