@@ -23,13 +23,15 @@ struct pool_options {
   std::chrono::nanoseconds keep_alive = std::chrono::seconds(10);     ///< idle thread exits after it
   /// How much lower the pool's threads run than the async workers: a Linux
   /// nice increment, 0 to 19, added to the nice value of the thread that
-  /// builds the runtime (capped at 19). When a burst of blocking threads and
-  /// a worker wake at once, the worker gets the CPU first, so timers and
-  /// sockets stay on time (bench/README.md: timer p99 under a saturated pool
-  /// about halved). It also lowers the pool's share of a core against other
-  /// processes; 0 runs the threads at the workers' priority. weft's addition
-  /// to DESIGN §8.
-  int nice = 5;
+  /// builds the runtime (capped at 19); 0, the default, runs them at the
+  /// workers' priority. With 5, a worker that wakes together with a burst of
+  /// the pool's threads gets the CPU first: timer p99 under a pool saturated
+  /// with sleeping closures about halved (bench/README.md, "Pool threads'
+  /// nice value"). The price is the pool's own latency when its closures need
+  /// CPU that others want too: SQLite queries under wrk had a 1.5x higher
+  /// p99. So raise it for pools of background or mostly-waiting work, not
+  /// for a pool on a request's critical path. weft's addition to DESIGN §8.
+  int nice = 0;
 };
 
 /// What blocking_pool::try_spawn gives when the pool's queue is full.

@@ -90,23 +90,22 @@ TEST(Pool, PoolThreadsRunTheirNiceIncrementBelowTheWorkers) {
   const int base = this_thread_nice();   // the workers inherit the building thread's
   auto rt = runtime::builder::multi_thread()
                 .worker_threads(1)
-                .blocking_pool("db", {.nice = 12})
-                .blocking_pool("hot", {.nice = 0})
+                .blocking_pool("background", {.nice = 12})
+                .blocking_pool("db", {.nice = 5})
                 .build();
   auto body = []() -> task<std::vector<int>> {
     const auto h = weft::handle::current();
     std::vector<int> seen;
     seen.push_back(this_thread_nice());                                              // an async worker
-    seen.push_back(co_await weft::spawn_blocking([] { return this_thread_nice(); }));   // default 5
-    seen.push_back(co_await weft::spawn_compute([] { return this_thread_nice(); }));    // default 5
+    seen.push_back(co_await weft::spawn_blocking([] { return this_thread_nice(); }));   // default 0
+    seen.push_back(co_await weft::spawn_compute([] { return this_thread_nice(); }));    // default 0
+    seen.push_back(co_await h.pool("background").spawn([] { return this_thread_nice(); }));
     seen.push_back(co_await h.pool("db").spawn([] { return this_thread_nice(); }));
-    seen.push_back(co_await h.pool("hot").spawn([] { return this_thread_nice(); }));
     seen.push_back(co_await weft::spawn_thread("t", [] { return this_thread_nice(); }));   // not a pool
     co_return seen;
   };
   const auto capped = [](int n) { return std::min(19, n); };
-  EXPECT_EQ(rt.block_on(body()),
-            (std::vector<int>{base, capped(base + 5), capped(base + 5), capped(base + 12), base, base}));
+  EXPECT_EQ(rt.block_on(body()), (std::vector<int>{base, base, base, capped(base + 12), capped(base + 5), base}));
 }
 
 TEST(Pool, LaterBuilderCallsWin) {
