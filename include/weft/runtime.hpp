@@ -98,7 +98,7 @@ struct runtime_config {
   std::function<void(const long_blocking_report&)> on_long_blocking;          // null: a line on stderr
   bool poll_time_histogram = false;
   // Pools (weft/pool.hpp). "blocking" takes max_blocking_threads and
-  // thread_keep_alive above plus these two; checked by build().
+  // thread_keep_alive above plus the three below; checked by build().
   std::size_t blocking_queue_capacity = pool_options{}.queue_capacity;
   std::chrono::nanoseconds blocking_max_queue_wait{0};
   int blocking_nice = pool_options{}.nice;
