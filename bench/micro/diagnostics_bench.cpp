@@ -10,11 +10,9 @@
 // median moves by ±20% between runs, the fastest repetition much less.
 //   weft-micro-diagnostics --benchmark_repetitions=30 --benchmark_min_time=0.05
 //       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
-#include <weft/runtime.hpp>
-#include <weft/spawn.hpp>
-#include <weft/task.hpp>
+#include "micro_support.hpp"
 
-#include <benchmark/benchmark.h>
+#include <weft/spawn.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -30,8 +28,6 @@ weft::runtime build_runtime(bool diagnostics_on) {
   return b.build();
 }
 
-weft::task<void> noop() { co_return; }
-
 double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
 weft::task<void> yield_rounds(benchmark::State& state) {
@@ -39,7 +35,7 @@ weft::task<void> yield_rounds(benchmark::State& state) {
 }
 
 weft::task<void> spawn_awaits(benchmark::State& state) {
-  for (auto _ : state) co_await weft::spawn(noop());
+  for (auto _ : state) co_await weft::spawn(weft_bench::noop());
 }
 
 void BM_diagnostics_yield_now(benchmark::State& state) {

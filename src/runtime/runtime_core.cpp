@@ -122,16 +122,17 @@ int this_thread_nice() noexcept {
   const int nice = getpriority(PRIO_PROCESS, 0);
   return errno != 0 ? 0 : nice;
 }
-}  // namespace
 
-int runtime_core::pool_thread_nice(int increment) const noexcept { return std::min(19, workers_nice_ + increment); }
+/// The nice value for a pool's threads: `increment` below the workers' `base`.
+int nice_below(int base, int increment) noexcept { return std::min(19, base + increment); }
+}  // namespace
 
 void runtime_core::start() {
   // The async workers inherit the building thread's nice value; pool threads
   // run pool_options::nice below them.
   workers_nice_ = this_thread_nice();
   blocking_pool_config blocking = pool_config(config_.thread_name + "-b");
-  blocking.thread_nice = pool_thread_nice(config_.blocking_nice);
+  blocking.thread_nice = nice_below(workers_nice_, config_.blocking_nice);
   blocking.max_threads = config_.max_blocking_threads;
   blocking.keep_alive = config_.thread_keep_alive;
   blocking.queue_capacity = config_.blocking_queue_capacity;
@@ -147,7 +148,7 @@ void runtime_core::start() {
   compute.start_at_once = true;
   compute.queue_capacity = config_.compute_options.queue_capacity;
   compute.max_queue_wait = config_.compute_options.max_queue_wait;
-  compute.thread_nice = pool_thread_nice(config_.compute_options.nice);
+  compute.thread_nice = nice_below(workers_nice_, config_.compute_options.nice);
   compute_ = blocking_pool::create(std::move(compute));
   pools_.push_back(compute_);
 
@@ -159,7 +160,7 @@ void runtime_core::start() {
     named.keep_alive = options.keep_alive;
     named.queue_capacity = options.queue_capacity;
     named.max_queue_wait = options.max_queue_wait;
-    named.thread_nice = pool_thread_nice(options.nice);
+    named.thread_nice = nice_below(workers_nice_, options.nice);
     pools_.push_back(blocking_pool::create(std::move(named)));
   }
   std::sort(pools_.begin(), pools_.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });

@@ -77,8 +77,6 @@ private:
   void start();
   void start_watchdog();
   blocking_pool_config pool_config(std::string thread_name);
-  /// The nice value for a pool's threads: `increment` below the workers, capped at 19.
-  int pool_thread_nice(int increment) const noexcept;
 
   runtime_config config_;
   runtime_seams seams_;
