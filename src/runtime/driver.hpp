@@ -18,6 +18,9 @@ public:
 
   void park() noexcept override;
   void poll_ready() noexcept override;
+  void fire_due_timers() noexcept override {
+    if (timers_.has_armed()) timers_.fire_due(time_driver::now_ns());
+  }
   void unpark() noexcept override { io_.unpark(); }
 
   reactor& io() noexcept { return io_; }

@@ -13,6 +13,9 @@ public:
   virtual void park() noexcept = 0;
   /// Wakes the same processing without blocking (a busy worker's check).
   virtual void poll_ready() noexcept = 0;
+  /// Fires the timers that are due, without I/O or blocking: a busy worker's
+  /// frequent, cheap check (no clock read while no timer is armed).
+  virtual void fire_due_timers() noexcept = 0;
   /// Makes a concurrent or the next park() return promptly. Any thread.
   virtual void unpark() noexcept = 0;
 

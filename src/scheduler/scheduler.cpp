@@ -9,7 +9,8 @@
 // (one lock per 128 tasks, not one per task: 56% more spawn_throughput). An
 // idle worker looks at its own queue, then the inject queue, then steals half
 // of another worker's queue. Every 61st task it looks at the inject queue
-// first and lets the driver run (maintenance), so neither starves.
+// first and lets the driver run (maintenance), so neither starves; every
+// 2nd it fires the timers that are due (no I/O poll, see timer_check_interval).
 //
 // # Parking
 // A worker with nothing to do spins briefly as a "searcher" (work pushed
@@ -82,6 +83,14 @@ constexpr std::uint32_t inject_check_interval = 61;
 // yield can last a whole time slice.
 constexpr auto spin_time = std::chrono::microseconds(20);
 constexpr int spins_per_clock_read = 16;
+// How often a busy worker checks for due timers between maintenance passes.
+// While workers are busy nobody sleeps in the driver, so without it a timer
+// waits up to 61 polls — under a burst of blocking completions, where a poll
+// costs microseconds (it hands a job to a pool thread), hundreds of µs. The
+// check is one relaxed load while no timer is armed, else a clock read
+// (20 ns): ~10 ns a poll. Every 2nd poll measured timer_under_blocking_load
+// p99 204 -> 88 µs (medians of 8 paired rounds); every 4th, 139 µs.
+constexpr std::uint32_t timer_check_interval = 2;
 }  // namespace
 
 struct scheduler::worker {
@@ -281,6 +290,8 @@ task_header* scheduler::next_task(worker& w) noexcept {
   if (++w.tick % inject_check_interval == 0) {
     maintenance(w);
     if (task_header* task = inject_.pop()) return task;
+  } else if (w.tick % timer_check_interval == 0 && driver_.driver) {
+    driver_.driver->fire_due_timers();
   }
   if (task_header* task = w.queue.pop()) return task;
   // One at a time: taking a batch into the local queue measured 16% slower

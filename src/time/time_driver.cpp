@@ -18,6 +18,7 @@ void time_driver::insert(timer_entry& entry, std::uint64_t deadline_ns) noexcept
   {
     std::lock_guard lock(mutex_);
     wheel_.insert(entry, deadline_ns);
+    if (deadline_ns < earliest_ns_.load(std::memory_order_relaxed)) earliest_ns_.store(deadline_ns, std::memory_order_relaxed);
     unpark = sleeping_until_ != not_sleeping && deadline_ns < sleeping_until_;
     if (unpark) sleeping_until_ = deadline_ns;   // one unpark per earlier deadline
   }
@@ -44,7 +45,24 @@ void time_driver::process() noexcept {
     std::lock_guard lock(mutex_);
     sleeping_until_ = not_sleeping;
     wheel_.poll(now_ns(), due);
+    earliest_ns_.store(wheel_.next_expiration().value_or(sleeping_forever), std::memory_order_relaxed);
   }
+  fire(due);
+}
+
+void time_driver::fire_due(std::uint64_t now_ns) noexcept {
+  if (now_ns < earliest_ns_.load(std::memory_order_relaxed)) return;
+  timer_list due;
+  {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock) return;   // another thread is arming or firing: it will do
+    wheel_.poll(now_ns, due);
+    earliest_ns_.store(wheel_.next_expiration().value_or(sleeping_forever), std::memory_order_relaxed);
+  }
+  fire(due);
+}
+
+void time_driver::fire(timer_list& due) noexcept {
   while (timer_entry* entry = due.pop_front()) entry->fire();
 }
 

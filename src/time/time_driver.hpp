@@ -16,6 +16,7 @@
 #include "time/timer_entry.hpp"
 #include "time/wheel.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -42,6 +43,12 @@ public:
   std::optional<std::uint64_t> begin_sleep() noexcept;
   /// Fires every entry that is due now and ends the sleep.
   void process() noexcept;
+  /// A busy worker's check: fires what is due at `now_ns` without ending the
+  /// driver's sleep. One relaxed load when nothing is due.
+  void fire_due(std::uint64_t now_ns) noexcept;
+  /// Whether any timer is armed (a lower bound exists): lets a busy worker
+  /// skip reading the clock when none is.
+  bool has_armed() const noexcept { return earliest_ns_.load(std::memory_order_relaxed) != sleeping_forever; }
 
   std::size_t num_pending() const noexcept;
 
@@ -53,6 +60,12 @@ private:
   mutable std::mutex mutex_;   // guards wheel_ and sleeping_until_
   timer_wheel wheel_;
   std::uint64_t sleeping_until_ = not_sleeping;
+  // No later than the earliest armed deadline (a removal may leave it early:
+  // the next fire_due then finds nothing and recomputes it). Written under
+  // mutex_, read without it; relaxed: a stale value only delays or wastes
+  // one check.
+  std::atomic<std::uint64_t> earliest_ns_{sleeping_forever};
+  void fire(timer_list& due) noexcept;
 };
 
 /// The time driver of the calling thread's runtime. Declared here, defined

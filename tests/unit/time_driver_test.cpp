@@ -55,6 +55,33 @@ TEST(TimeDriver, AnEarlierDeadlineUnparksTheSleepingDriver) {
   EXPECT_FALSE(driver.remove(later));              // already removed
 }
 
+TEST(TimeDriver, FireDueFiresOnlyWhatIsDueAndLeavesTheSleepAlone) {
+  std::atomic<int> unparks{0};
+  time_driver driver([&] { unparks.fetch_add(1); });
+  counting_entry first, second;
+  EXPECT_FALSE(driver.has_armed());
+  const std::uint64_t now = time_driver::now_ns();
+  driver.insert(first, now + 1'000);
+  driver.insert(second, now + 10'000'000'000);
+  EXPECT_TRUE(driver.has_armed());
+  ASSERT_TRUE(driver.begin_sleep().has_value());   // the driver sleeps until `first`
+  driver.fire_due(now);                            // nothing due yet
+  EXPECT_EQ(first.fired.load(), 0);
+  driver.fire_due(now + 2'000);
+  EXPECT_EQ(first.fired.load(), 1);
+  EXPECT_EQ(second.fired.load(), 0);
+  EXPECT_EQ(driver.num_pending(), 1U);
+  // The sleep it records still stands: an earlier deadline still unparks it.
+  counting_entry early;
+  driver.insert(early, now + 500);
+  EXPECT_EQ(unparks.load(), 1);
+  driver.fire_due(now + 1'000);
+  EXPECT_EQ(early.fired.load(), 1);
+  EXPECT_TRUE(driver.remove(second));
+  driver.fire_due(now + 20'000'000'000);           // a removal may leave a stale bound: harmless
+  EXPECT_FALSE(driver.has_armed());
+}
+
 TEST(TimeDriver, RemoveRacingFireDecidesExactlyOnce) {
   time_driver driver([] {});
   for (int round = 0; round < 2000; ++round) {

@@ -38,6 +38,35 @@ TEST(Time, SleepWaitsAtLeastItsDuration) {
   }
 }
 
+// A worker that never runs out of tasks never sleeps in the driver: it must
+// still fire due timers between polls, not only at its every-61st-poll
+// maintenance (with 300 µs polls that alone would make a sleep up to 18 ms late).
+TEST(Time, ABusyWorkerFiresDueTimersBetweenPolls) {
+  auto rt = single();
+  auto body = []() -> task<clock_type::duration> {
+    std::atomic<bool> stop{false};
+    auto busy = weft::spawn([](const std::atomic<bool>& halt) -> task<void> {
+      while (!halt.load()) {
+        const auto until = clock_type::now() + 300us;
+        while (clock_type::now() < until) {
+        }
+        co_await weft::yield_now();
+      }
+    }(stop));
+    std::vector<clock_type::duration> lateness;
+    for (int i = 0; i < 9; ++i) {
+      const auto start = clock_type::now();
+      co_await weft::sleep(3ms);
+      lateness.push_back(clock_type::now() - start - 3ms);
+    }
+    stop = true;
+    co_await busy;
+    std::ranges::sort(lateness);
+    co_return lateness[lateness.size() / 2];
+  };
+  EXPECT_LT(rt.block_on(body()), 3ms);
+}
+
 TEST(Time, ZeroAndPastDeadlinesCompleteAtOnce) {
   auto rt = multi();
   auto body = []() -> task<void> {
