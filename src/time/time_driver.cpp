@@ -18,7 +18,8 @@ void time_driver::insert(timer_entry& entry, std::uint64_t deadline_ns) noexcept
   {
     std::lock_guard lock(mutex_);
     wheel_.insert(entry, deadline_ns);
-    if (deadline_ns < earliest_ns_.load(std::memory_order_relaxed)) earliest_ns_.store(deadline_ns, std::memory_order_relaxed);
+    if (deadline_ns < earliest_ns_.load(std::memory_order_relaxed))
+      earliest_ns_.store(deadline_ns, std::memory_order_relaxed);
     unpark = sleeping_until_ != not_sleeping && deadline_ns < sleeping_until_;
     if (unpark) sleeping_until_ = deadline_ns;   // one unpark per earlier deadline
   }

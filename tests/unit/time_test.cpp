@@ -48,8 +48,7 @@ TEST(Time, ABusyWorkerFiresDueTimersBetweenPolls) {
     auto busy = weft::spawn([](const std::atomic<bool>& halt) -> task<void> {
       while (!halt.load()) {
         const auto until = clock_type::now() + 300us;
-        while (clock_type::now() < until) {
-        }
+        while (clock_type::now() < until) {}
         co_await weft::yield_now();
       }
     }(stop));
