@@ -7,13 +7,19 @@
 //  - timeout_expired: weft::timeout(0 ns, sleep(1 h)): the operation is
 //    cancelled and released, and timeout gives elapsed;
 //  - sleep_abort: a spawned sleep(1 h) is polled (its timer inserted), then
-//    aborted (the frame destroyed, the timer removed).
+//    aborted (the frame destroyed, the timer removed);
+//  - busy_poll_check: what a busy worker's due-timer check (every 2nd poll)
+//    costs a poll: yield_now on a current-thread runtime with no timer armed
+//    (/0: one relaxed load) and with a sleep(1 h) armed (/1: a clock read).
+//    Compare the "min" rows of interleaved repetitions.
 #include "micro_support.hpp"
 
 #include <weft/spawn.hpp>
 #include <weft/time.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace {
 
@@ -53,5 +59,20 @@ weft::task<void> expired_timeouts(benchmark::State& state) {
 
 void BM_time_timeout_expired(benchmark::State& state) { weft_bench::run_in_runtime(state, expired_timeouts); }
 BENCHMARK(BM_time_timeout_expired)->UseRealTime();
+
+weft::task<void> yields_beside_a_sleep(benchmark::State& state, bool armed) {
+  auto sleeper = armed ? weft::spawn(weft::sleep(1h)) : weft::spawn(weft::yield_now());
+  co_await weft::yield_now();   // the sleep's timer is armed from here on
+  for (auto _ : state) co_await weft::yield_now();
+  sleeper.abort();
+}
+
+double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+
+void BM_time_busy_poll_check(benchmark::State& state) {
+  weft::runtime rt = weft::runtime::builder::current_thread().build();
+  rt.block_on(yields_beside_a_sleep(state, state.range(0) != 0));
+}
+BENCHMARK(BM_time_busy_poll_check)->Arg(0)->Arg(1)->ArgName("armed")->ComputeStatistics("min", fastest);
 
 }  // namespace

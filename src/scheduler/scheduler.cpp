@@ -9,8 +9,9 @@
 // (one lock per 128 tasks, not one per task: 56% more spawn_throughput). An
 // idle worker looks at its own queue, then the inject queue, then steals half
 // of another worker's queue. Every 61st task it looks at the inject queue
-// first and lets the driver run (maintenance), so neither starves; every
-// 2nd it fires the timers that are due (no I/O poll, see timer_check_interval).
+// first and lets the driver run (maintenance), so neither starves; between
+// passes it fires the timers that are due when its polls are long (see
+// timer_check_gap).
 //
 // # Parking
 // A worker with nothing to do spins briefly as a "searcher" (work pushed
@@ -63,6 +64,7 @@
 #include "util/cpu_relax.hpp"
 #include "util/os_thread.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <unordered_set>
@@ -87,10 +89,14 @@ constexpr int spins_per_clock_read = 16;
 // While workers are busy nobody sleeps in the driver, so without it a timer
 // waits up to 61 polls — under a burst of blocking completions, where a poll
 // costs microseconds (it hands a job to a pool thread), hundreds of µs. The
-// check is one relaxed load while no timer is armed, else a clock read
-// (20 ns): ~10 ns a poll. Every 2nd poll measured timer_under_blocking_load
-// p99 204 -> 88 µs (medians of 8 paired rounds); every 4th, 139 µs.
-constexpr std::uint32_t timer_check_interval = 2;
+// check is a relaxed load while no timer is armed, else a clock read (20 ns),
+// so it is paced by the polls' length, measured at each maintenance pass (one
+// clock read per 61 polls): about every timer_check_gap, every 2nd poll at
+// the most; short polls leave it to the maintenance pass. Every 2nd poll
+// measured timer_under_blocking_load p99 204 -> 88 µs (medians of 8 paired
+// rounds; every 4th, 139 µs); unpaced, it cost a yield_now poll 10.6 ns.
+constexpr auto timer_check_gap = std::chrono::microseconds(5);
+constexpr std::uint32_t min_timer_check_interval = 2;
 }  // namespace
 
 struct scheduler::worker {
@@ -100,6 +106,9 @@ struct scheduler::worker {
   local_queue queue;
   parker sleeper;
   std::uint32_t tick = 0;
+  std::uint32_t timer_check_interval = min_timer_check_interval;   // polls between due-timer checks
+  std::uint32_t polls_to_timer_check = min_timer_check_interval;
+  std::chrono::steady_clock::time_point last_maintenance{};
   bool is_searching = false;   // only this worker's thread reads or writes
   std::atomic<std::uint64_t> spawned{0};   // written by this worker only; read by metrics
   bool is_sleeping = false;    // guarded by sleepers_mutex_
@@ -288,10 +297,12 @@ void scheduler::set_awake(bool awake) noexcept {
 
 task_header* scheduler::next_task(worker& w) noexcept {
   if (++w.tick % inject_check_interval == 0) {
+    pace_timer_checks(w);
     maintenance(w);
     if (task_header* task = inject_.pop()) return task;
-  } else if (w.tick % timer_check_interval == 0 && driver_.driver) {
-    driver_.driver->fire_due_timers();
+  } else if (--w.polls_to_timer_check == 0) {
+    w.polls_to_timer_check = w.timer_check_interval;
+    if (driver_.driver) driver_.driver->fire_due_timers();
   }
   if (task_header* task = w.queue.pop()) return task;
   // One at a time: taking a batch into the local queue measured 16% slower
@@ -338,6 +349,16 @@ void scheduler::found_work(worker& w) noexcept {
   w.is_searching = false;
   // The last searcher to find work makes sure someone looks at the rest.
   if (num_searching_.fetch_sub(1) == 1 && has_work()) notify_one();
+}
+
+void scheduler::pace_timer_checks(worker& w) noexcept {
+  const auto now = std::chrono::steady_clock::now();
+  const auto per_poll = (now - w.last_maintenance) / inject_check_interval;
+  w.last_maintenance = now;
+  const auto polls = per_poll.count() > 0 ? timer_check_gap / per_poll : inject_check_interval;
+  w.timer_check_interval =
+      static_cast<std::uint32_t>(std::clamp<decltype(polls)>(polls, min_timer_check_interval, inject_check_interval));
+  w.polls_to_timer_check = std::min(w.polls_to_timer_check, w.timer_check_interval);
 }
 
 void scheduler::maintenance(worker&) noexcept {

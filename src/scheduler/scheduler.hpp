@@ -97,6 +97,7 @@ private:
   void notify_local() noexcept;
   void wake_sleeper() noexcept;
   void maintenance(worker& w) noexcept;
+  void pace_timer_checks(worker& w) noexcept;
   void poll_task(worker& w, task_header& task) noexcept;
   void set_awake(bool awake) noexcept;
 
