@@ -14,9 +14,7 @@
 
 #include <weft/spawn.hpp>
 
-#include <algorithm>
 #include <chrono>
-#include <vector>
 
 namespace {
 
@@ -27,8 +25,6 @@ weft::runtime build_runtime(bool diagnostics_on) {
   if (!diagnostics_on) b.stall_threshold(0ns).long_blocking_threshold(0ns);
   return b.build();
 }
-
-double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
 weft::task<void> yield_rounds(benchmark::State& state) {
   for (auto _ : state) co_await weft::yield_now();
@@ -42,12 +38,12 @@ void BM_diagnostics_yield_now(benchmark::State& state) {
   weft::runtime rt = build_runtime(state.range(0) != 0);
   rt.block_on(yield_rounds(state));
 }
-BENCHMARK(BM_diagnostics_yield_now)->Arg(0)->Arg(1)->ArgName("on")->ComputeStatistics("min", fastest);
+BENCHMARK(BM_diagnostics_yield_now)->Arg(0)->Arg(1)->ArgName("on")->ComputeStatistics("min", weft_bench::fastest);
 
 void BM_diagnostics_spawn_await(benchmark::State& state) {
   weft::runtime rt = build_runtime(state.range(0) != 0);
   rt.block_on(spawn_awaits(state));
 }
-BENCHMARK(BM_diagnostics_spawn_await)->Arg(0)->Arg(1)->ArgName("on")->ComputeStatistics("min", fastest);
+BENCHMARK(BM_diagnostics_spawn_await)->Arg(0)->Arg(1)->ArgName("on")->ComputeStatistics("min", weft_bench::fastest);
 
 }  // namespace

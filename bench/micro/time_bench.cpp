@@ -8,18 +8,16 @@
 //    cancelled and released, and timeout gives elapsed;
 //  - sleep_abort: a spawned sleep(1 h) is polled (its timer inserted), then
 //    aborted (the frame destroyed, the timer removed);
-//  - busy_poll_check: what a busy worker's due-timer check (every 2nd poll)
-//    costs a poll: yield_now on a current-thread runtime with no timer armed
-//    (/0: one relaxed load) and with a sleep(1 h) armed (/1: a clock read).
-//    Compare the "min" rows of interleaved repetitions.
+//  - busy_poll_check: what a busy worker's due-timer check costs a poll:
+//    yield_now on a current-thread runtime with no timer armed (/0) and with
+//    a sleep(1 h) armed (/1, where an unpaced check reads the clock). Compare
+//    the "min" rows of interleaved repetitions.
 #include "micro_support.hpp"
 
 #include <weft/spawn.hpp>
 #include <weft/time.hpp>
 
-#include <algorithm>
 #include <chrono>
-#include <vector>
 
 namespace {
 
@@ -67,12 +65,10 @@ weft::task<void> yields_beside_a_sleep(benchmark::State& state, bool armed) {
   sleeper.abort();
 }
 
-double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
-
 void BM_time_busy_poll_check(benchmark::State& state) {
   weft::runtime rt = weft::runtime::builder::current_thread().build();
   rt.block_on(yields_beside_a_sleep(state, state.range(0) != 0));
 }
-BENCHMARK(BM_time_busy_poll_check)->Arg(0)->Arg(1)->ArgName("armed")->ComputeStatistics("min", fastest);
+BENCHMARK(BM_time_busy_poll_check)->Arg(0)->Arg(1)->ArgName("armed")->ComputeStatistics("min", weft_bench::fastest);
 
 }  // namespace

@@ -92,7 +92,8 @@ constexpr int spins_per_clock_read = 16;
 // check is a relaxed load while no timer is armed, else a clock read (20 ns),
 // so it is paced by the polls' length, measured at each maintenance pass (one
 // clock read per 61 polls): about every timer_check_gap, every 2nd poll at
-// the most; short polls leave it to the maintenance pass. Every 2nd poll
+// the most; short polls leave it to the maintenance pass. Time the worker
+// spent idle counts as polling, so after a sleep it errs toward checking. Every 2nd poll
 // measured timer_under_blocking_load p99 204 -> 88 µs (medians of 8 paired
 // rounds; every 4th, 139 µs); unpaced, it cost a yield_now poll 10.6 ns.
 constexpr auto timer_check_gap = std::chrono::microseconds(5);

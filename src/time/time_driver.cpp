@@ -5,6 +5,13 @@
 
 namespace weft::detail {
 
+namespace {
+// Outside the mutex: a fire is a wake, which may take other locks.
+void fire(timer_list& due) noexcept {
+  while (timer_entry* entry = due.pop_front()) entry->fire();
+}
+}  // namespace
+
 time_driver::time_driver(std::function<void()> unpark_hook) : unpark_hook_(std::move(unpark_hook)), wheel_(now_ns()) {}
 
 std::uint64_t time_driver::now_ns() noexcept {
@@ -45,8 +52,7 @@ void time_driver::process() noexcept {
   {
     std::lock_guard lock(mutex_);
     sleeping_until_ = not_sleeping;
-    wheel_.poll(now_ns(), due);
-    earliest_ns_.store(wheel_.next_expiration().value_or(sleeping_forever), std::memory_order_relaxed);
+    take_due_locked(now_ns(), due);
   }
   fire(due);
 }
@@ -56,15 +62,15 @@ void time_driver::fire_due(std::uint64_t now_ns) noexcept {
   timer_list due;
   {
     std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock) return;   // another thread is arming or firing: it will do
-    wheel_.poll(now_ns, due);
-    earliest_ns_.store(wheel_.next_expiration().value_or(sleeping_forever), std::memory_order_relaxed);
+    if (!lock) return;   // another thread holds the wheel: the next check fires it
+    take_due_locked(now_ns, due);
   }
   fire(due);
 }
 
-void time_driver::fire(timer_list& due) noexcept {
-  while (timer_entry* entry = due.pop_front()) entry->fire();
+void time_driver::take_due_locked(std::uint64_t now_ns, timer_list& due) noexcept {
+  wheel_.poll(now_ns, due);
+  earliest_ns_.store(wheel_.next_expiration().value_or(sleeping_forever), std::memory_order_relaxed);
 }
 
 std::size_t time_driver::num_pending() const noexcept {

@@ -65,7 +65,9 @@ private:
   // mutex_, read without it; relaxed: a stale value only delays or wastes
   // one check.
   std::atomic<std::uint64_t> earliest_ns_{sleeping_forever};
-  void fire(timer_list& due) noexcept;
+
+  // Under mutex_: unlinks what is due at `now_ns` and refreshes earliest_ns_.
+  void take_due_locked(std::uint64_t now_ns, timer_list& due) noexcept;
 };
 
 /// The time driver of the calling thread's runtime. Declared here, defined
