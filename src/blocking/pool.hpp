@@ -42,10 +42,16 @@
 // no user code: no hooks, and it is not counted in the metrics.
 // One exception keeps a flood of microsecond jobs from starting threads that
 // cannot help: when at least as many threads are busy as there are CPUs and,
-// over the last window (spawn_delay, at least 200 µs), they took a job every
-// short_job (~ the cost of a thread start) or faster, the queue is limited by
-// CPU, not by blocked threads, so the supervisor holds off and looks again one
-// window later.
+// over the last window (spawn_delay, at least 200 µs), either
+// - they took a job every 50 µs (~ the cost of a thread start) or faster,
+// - or the jobs they finished ran 250 µs or less on average and more threads
+//   are runnable than there are CPUs (util/cpu_load.hpp): they took jobs
+//   slowly because they time-share the CPUs, with each other or with other
+//   processes (the first test alone took that for blocked threads, and an
+//   HTTP service's SQLite pool grew to 64 threads on 2 CPUs under wrk),
+// the queue is limited by CPU, not by blocked threads: a new thread would
+// wait for a CPU too. The supervisor holds off and looks again one window
+// later. The rules and their constants: blocking/cpu_bound_judge.hpp.
 //
 // # Pool thread (pool_thread.cpp): STARTING -> BUSY <-> IDLE -> EXIT
 // BUSY: run() the job; then, under the lock, take the queue head or put itself
@@ -117,9 +123,11 @@
 //    last_exiting_, which joins the chain of threads that exited before.
 // Threads hold a shared_ptr to the pool, so it outlives the detached ones.
 
+#include "blocking/cpu_bound_judge.hpp"
 #include "blocking/pool_sync.hpp"
 #include "blocking/wait_times.hpp"
 #include "util/activity_signal.hpp"
+#include "util/cpu_load.hpp"
 
 #include <weft/detail/blocking_job.hpp>
 #include <weft/diagnostics.hpp>
@@ -164,6 +172,9 @@ struct blocking_pool_config {
   std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
   // Told when a thread starts a job (the watchdog's wake-up); may be null.
   activity_signal* activity = nullptr;
+  // Where the supervisor learns how many threads want a CPU
+  // (util/cpu_load.hpp); a test seam.
+  std::optional<std::size_t> (*runnable_threads)() noexcept = detail::runnable_threads;
 
   // Named pools (DESIGN §8; design: "Bounded queues" below).
   std::string name = "blocking";  // in rejections, metrics, reports, dumps and stragglers
@@ -269,9 +280,6 @@ private:
   using clock = std::chrono::steady_clock;
   // Threads that may be starting at once (see "Why a supervisor thread").
   static constexpr std::size_t max_starting = 4;
-  // Busy threads taking a job at least this often are not blocked (about
-  // the cost of a thread start, bench/README.md, machine floors).
-  static constexpr std::chrono::nanoseconds short_job = std::chrono::microseconds(50);
 
   // pool.cpp: queue and thread starts.
   void push_back_locked(blocking_job& job, clock::time_point now) noexcept;
@@ -338,9 +346,12 @@ private:
   bool plan_start_locked(clock::time_point now, pool_thread*& record,
                          std::optional<clock::time_point>& sleep_until) noexcept;
   bool is_cpu_bound_locked(clock::time_point now) noexcept;
+  void restart_window_locked(clock::time_point now) noexcept;
   // The window over which is_cpu_bound_locked measures: long enough to see
   // a few short jobs even when spawn_delay is tiny.
-  clock::duration cpu_window() const noexcept { return std::max<clock::duration>(config_.spawn_delay, 4 * short_job); }
+  clock::duration cpu_window() const noexcept {
+    return std::max<clock::duration>(config_.spawn_delay, 4 * cpu_bound_judge::short_job);
+  }
 
   const blocking_pool_config config_;
   const std::string thread_name_;  // truncated to what pthread_setname_np accepts
@@ -366,6 +377,7 @@ private:
   std::size_t num_waiters_ = 0;
   std::size_t reserved_ = 0;  // slots held by try_spawn between reserve and submit
   std::uint64_t completed_ = 0;
+  clock::duration run_time_total_{};  // of the completed jobs
   std::uint64_t rejected_ = 0;
   // Shared by every rejection: their what() (join_error::what() quotes it).
   const std::exception_ptr queue_full_;
@@ -378,9 +390,15 @@ private:
   bool supervisor_awaits_start_ = false;   // sleeping until a starting thread comes up
   bool supervisor_stop_ = false;
   clock::time_point no_start_before_{};    // back-off after a failed start
-  clock::time_point window_start_{};       // is_cpu_bound_locked's measuring window
-  std::uint64_t taken_at_window_start_ = 0;
+  // is_cpu_bound_locked's measuring window: the counters at its start.
+  struct cpu_window_start {
+    clock::time_point at{};
+    std::uint64_t taken = 0;
+    std::uint64_t completed = 0;
+    clock::duration run_time{};
+  } window_;
   bool was_cpu_bound_ = false;             // the verdict on the last whole window
+  cpu_bound_judge cpu_judge_{num_cpus_};
   std::optional<pthread_t> supervisor_;
   std::uint64_t long_blocking_jobs_ = 0;
 

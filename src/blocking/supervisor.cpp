@@ -103,17 +103,20 @@ bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& recor
 bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
   // Threads still starting count: they will be busy as soon as they are up.
   const std::size_t busy = num_threads_ - num_idle_;
-  const auto elapsed = now - window_start_;
+  const auto elapsed = now - window_.at;
   if (elapsed >= cpu_window()) {
     // Judge whole windows only: a few microseconds in which no job was taken
-    // say nothing. Each busy thread took a job every busy * elapsed / taken.
-    const std::uint64_t taken = jobs_taken_ - taken_at_window_start_;
-    was_cpu_bound_ = static_cast<double>(taken) * static_cast<double>(short_job.count()) >=
-                     static_cast<double>(busy) * static_cast<double>(elapsed.count());
-    window_start_ = now;
-    taken_at_window_start_ = jobs_taken_;
+    // say nothing.
+    was_cpu_bound_ = cpu_judge_.judge({elapsed, busy, jobs_taken_ - window_.taken, completed_ - window_.completed,
+                                       run_time_total_ - window_.run_time},
+                                      config_.runnable_threads);
+    restart_window_locked(now);
   }
   return busy >= num_cpus_ && was_cpu_bound_;
+}
+
+void blocking_pool::restart_window_locked(clock::time_point now) noexcept {
+  window_ = {now, jobs_taken_, completed_, run_time_total_};
 }
 
 }  // namespace weft::detail

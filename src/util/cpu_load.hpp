@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// How many threads want a CPU right now, which the blocking pool reads to
+// tell "every CPU is taken" from "its threads are blocked" (blocking/pool.hpp,
+// "Why a supervisor thread").
+#include <cstddef>
+#include <optional>
+
+namespace weft::detail {
+
+/// Threads runnable at this instant, system-wide, the caller included: the
+/// fourth field of /proc/loadavg ("1.0 0.5 0.2 3/250 1234" gives 3). Not per
+/// cgroup. nullopt if the file cannot be read. Costs ~5 µs (open, read,
+/// close: no descriptor is kept). Linux's pressure-stall totals would be the
+/// finer signal, but /proc/pressure/cpu updates them only every 2 s.
+std::optional<std::size_t> runnable_threads() noexcept;
+
+}  // namespace weft::detail

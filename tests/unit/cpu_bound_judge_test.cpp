@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+// The blocking pool's reason not to start a thread (DESIGN §4: a flood of
+// microsecond jobs does not start hundreds of threads), rule by rule, and
+// the CPU-load reading it relies on.
+// Test that header file is self-contained.
+#include "blocking/cpu_bound_judge.hpp"
+
+#include "util/cpu_load.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::detail::cpu_bound_judge;
+
+constexpr std::size_t cpus = 2;
+int reads = 0;   // how often the judge read the CPU load
+
+std::optional<std::size_t> cpus_taken() noexcept {
+  ++reads;
+  return cpus + 3;
+}
+std::optional<std::size_t> cpus_free() noexcept {
+  ++reads;
+  return 1;   // the caller alone
+}
+std::optional<std::size_t> unreadable() noexcept {
+  ++reads;
+  return std::nullopt;
+}
+
+// A window of 1 ms in which `busy` threads took and finished `jobs` jobs of
+// `each` run time.
+cpu_bound_judge::window window(std::size_t busy, std::uint64_t jobs, std::chrono::microseconds each) {
+  return {1ms, busy, jobs, jobs, jobs * each};
+}
+
+TEST(CpuBoundJudge, ThreadsTakingAJobEvery50usOrFasterAreCpuBoundWithoutReadingTheLoad) {
+  cpu_bound_judge judge(cpus);
+  reads = 0;
+  EXPECT_TRUE(judge.judge(window(4, 80, 40us), cpus_free));   // one every 50 µs each
+  EXPECT_FALSE(judge.judge(window(4, 79, 40us), cpus_free));
+  EXPECT_EQ(reads, 1);
+}
+
+// The SQLite pool under wrk: 20 µs queries, taken slowly because 12 threads
+// time-share 2 CPUs with the load generator.
+TEST(CpuBoundJudge, ShortJobsTakenSlowlyWhileCpusAreTakenAreCpuBound) {
+  cpu_bound_judge judge(cpus);
+  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken));
+  EXPECT_FALSE(judge.judge(window(12, 40, 20us), cpus_free));
+  EXPECT_FALSE(judge.judge(window(12, 40, 20us), unreadable));   // load unknown: the pace alone
+  EXPECT_TRUE(judge.judge(window(12, 4, 250us), cpus_taken));    // 250 µs on average is still short
+}
+
+// Sleeping or I/O-bound closures need threads whatever the CPUs do.
+TEST(CpuBoundJudge, LongJobsAreNeverCpuBoundByTheLoad) {
+  cpu_bound_judge judge(cpus);
+  reads = 0;
+  EXPECT_FALSE(judge.judge(window(12, 4, 251us), cpus_taken));
+  EXPECT_FALSE(judge.judge(window(256, 5, 50ms), cpus_taken));
+  EXPECT_EQ(reads, 0);
+}
+
+// Windows in which no job finished (every pool thread preempted for 1 ms)
+// keep the last verdict on the jobs, four in a row at most: threads blocked
+// for good get a new thread.
+TEST(CpuBoundJudge, WindowsWithoutAFinishedJobGoByTheLastVerdictFourAtMost) {
+  cpu_bound_judge judge(cpus);
+  const cpu_bound_judge::window nothing_finished{1ms, 12, 0, 0, {}};
+  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken)) << "no jobs seen yet";
+  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken));
+  for (std::uint32_t i = 0; i < cpu_bound_judge::max_windows_without_finish; ++i)
+    EXPECT_TRUE(judge.judge(nothing_finished, cpus_taken)) << "window " << i;
+  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken));
+  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken));
+  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken)) << "jobs finish again";
+}
+
+TEST(CpuLoad, RunnableThreadsCountsTheCallerAndBusyThreads) {
+  const std::optional<std::size_t> alone = weft::detail::runnable_threads();
+  ASSERT_TRUE(alone.has_value()) << "/proc/loadavg unreadable";
+  EXPECT_GE(*alone, 1u);
+  std::atomic<bool> stop{false};
+  std::jthread busy([&] {
+    while (!stop.load(std::memory_order_relaxed)) {}
+  });
+  // The busy thread is runnable at once, or soon after it starts.
+  bool seen = false;
+  for (int i = 0; i < 1000 && !seen; ++i) {
+    const std::optional<std::size_t> now = weft::detail::runnable_threads();
+    seen = now && *now >= 2;
+    std::this_thread::sleep_for(1ms);
+  }
+  stop = true;
+  EXPECT_TRUE(seen);
+}
+
+}  // namespace
