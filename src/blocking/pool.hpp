@@ -349,9 +349,8 @@ private:
   void restart_window_locked(clock::time_point now) noexcept;
   // The window over which is_cpu_bound_locked measures: long enough to see
   // a few short jobs even when spawn_delay is tiny.
-  clock::duration cpu_window() const noexcept {
-    return std::max<clock::duration>(config_.spawn_delay, 4 * cpu_bound_judge::short_job);
-  }
+  static constexpr clock::duration min_cpu_window = 4 * cpu_bound_judge::short_job;
+  clock::duration cpu_window() const noexcept { return std::max<clock::duration>(config_.spawn_delay, min_cpu_window); }
 
   const blocking_pool_config config_;
   const std::string thread_name_;  // truncated to what pthread_setname_np accepts
