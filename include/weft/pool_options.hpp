@@ -32,6 +32,16 @@ struct pool_options {
   /// p99. So raise it for pools of background or mostly-waiting work, not
   /// for a pool on a request's critical path. weft's addition to DESIGN §8.
   int nice = 0;
+  /// Run the pool's threads under Linux's SCHED_BATCH policy: the same CPU
+  /// share as at SCHED_OTHER (nice above still applies), but a thread that
+  /// wakes does not preempt the one running: a burst of pool threads waking
+  /// at once waits for the async workers' time slices to end instead of
+  /// cutting them short. On by default: timer p99 under a pool saturated with
+  /// sleeping closures 2-3x lower, and the http_sqlite service under wrk
+  /// served ~20% more requests with a ~20% lower p99 and /ping p99
+  /// (bench/README.md, "Pool threads under SCHED_BATCH"). false: SCHED_OTHER,
+  /// as Tokio's threads run. weft's addition to DESIGN §8.
+  bool sched_batch = true;
 };
 
 /// What blocking_pool::try_spawn gives when the pool's queue is full.

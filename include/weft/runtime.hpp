@@ -102,6 +102,7 @@ struct runtime_config {
   std::size_t blocking_queue_capacity = pool_options{}.queue_capacity;
   std::chrono::nanoseconds blocking_max_queue_wait{0};
   int blocking_nice = pool_options{}.nice;
+  bool blocking_sched_batch = pool_options{}.sched_batch;
   std::size_t compute_threads = 0;   // 0 = hardware_concurrency()
   bool compute_threads_set = false;  // compute_threads(0) is an error, the default is not
   pool_options compute_options{};    // its max_threads and keep_alive are unused

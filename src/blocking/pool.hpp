@@ -164,6 +164,9 @@ struct blocking_pool_config {
   // The nice value each thread sets for itself as it starts (pool_options::nice,
   // made absolute by the runtime); nullopt: keep the one it inherited.
   std::optional<int> thread_nice;
+  // Each thread switches itself to SCHED_BATCH as it starts (pool_options::
+  // sched_batch); false: it keeps the policy it inherited.
+  bool sched_batch = false;
   // Test seam: an errno to fail a thread start with (0 = start it).
   std::function<int()> inject_spawn_failure;
   // How long a job may wait for a busy thread to come free before a thread

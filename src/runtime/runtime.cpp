@@ -248,6 +248,7 @@ runtime::builder& runtime::builder::blocking_pool(std::string name, pool_options
     config_.blocking_queue_capacity = options.queue_capacity;
     config_.blocking_max_queue_wait = options.max_queue_wait;
     config_.blocking_nice = options.nice;
+    config_.blocking_sched_batch = options.sched_batch;
   } else if (name == "compute") {
     config_.compute_threads = options.max_threads;
     config_.compute_threads_set = true;

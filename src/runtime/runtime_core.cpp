@@ -133,6 +133,7 @@ void runtime_core::start() {
   workers_nice_ = this_thread_nice();
   blocking_pool_config blocking = pool_config(config_.thread_name + "-b");
   blocking.thread_nice = nice_below(workers_nice_, config_.blocking_nice);
+  blocking.sched_batch = config_.blocking_sched_batch;
   blocking.max_threads = config_.max_blocking_threads;
   blocking.keep_alive = config_.thread_keep_alive;
   blocking.queue_capacity = config_.blocking_queue_capacity;
@@ -149,6 +150,7 @@ void runtime_core::start() {
   compute.queue_capacity = config_.compute_options.queue_capacity;
   compute.max_queue_wait = config_.compute_options.max_queue_wait;
   compute.thread_nice = nice_below(workers_nice_, config_.compute_options.nice);
+  compute.sched_batch = config_.compute_options.sched_batch;
   compute_ = blocking_pool::create(std::move(compute));
   pools_.push_back(compute_);
 
@@ -161,6 +163,7 @@ void runtime_core::start() {
     named.queue_capacity = options.queue_capacity;
     named.max_queue_wait = options.max_queue_wait;
     named.thread_nice = nice_below(workers_nice_, options.nice);
+    named.sched_batch = options.sched_batch;
     pools_.push_back(blocking_pool::create(std::move(named)));
   }
   std::sort(pools_.begin(), pools_.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
