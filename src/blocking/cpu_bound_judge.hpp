@@ -4,6 +4,7 @@
 // judged window by window: the supervisor's reason not to start a thread for
 // a job that has waited spawn_delay (design: blocking/pool.hpp, "Why a
 // supervisor thread"). State: what the last windows said of the jobs.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +24,8 @@ public:
   static constexpr duration contended_job = std::chrono::microseconds(250);
   // Windows in a row in which no job finished that go by the last verdict.
   static constexpr std::uint32_t max_windows_without_finish = 4;
+  // Readings in a row that must find a CPU free before threads start again.
+  static constexpr std::uint32_t free_readings_needed = 3;
 
   /// What the pool's threads did over one window.
   struct window {
@@ -44,9 +47,14 @@ public:
       return true;
     // Or they took short jobs slowly because they waited for a CPU: more
     // threads are runnable than there are CPUs (the caller is one of them).
+    // One reading is an instant: once the CPUs were seen taken, it takes
+    // free_readings_needed in a row to say they are free (a pool under wrk
+    // still grew to 63 threads, one stray reading at a time).
     if (!jobs_were_short_) return false;
     const std::optional<std::size_t> runnable = runnable_threads();
-    return runnable && *runnable > num_cpus_;
+    const bool taken = runnable && *runnable > num_cpus_;
+    free_readings_ = taken ? 0 : std::min(free_readings_ + 1, free_readings_needed);
+    return free_readings_ < free_readings_needed;
   }
 
   explicit cpu_bound_judge(std::size_t num_cpus) noexcept : num_cpus_(num_cpus) {}
@@ -70,6 +78,7 @@ private:
   std::size_t num_cpus_;
   bool jobs_were_short_ = false;   // at most contended_job each, on average
   std::uint32_t windows_without_finish_ = 0;
+  std::uint32_t free_readings_ = free_readings_needed;   // in a row; none taken seen yet
 };
 
 }  // namespace weft::detail

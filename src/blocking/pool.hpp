@@ -45,7 +45,8 @@
 // over the last window (spawn_delay, at least 200 µs), either
 // - they took a job every 50 µs (~ the cost of a thread start) or faster,
 // - or the jobs they finished ran 250 µs or less on average and more threads
-//   are runnable than there are CPUs (util/cpu_load.hpp): they took jobs
+//   are runnable than there are CPUs (util/cpu_load.hpp; once seen, until
+//   three readings in a row find a CPU free): they took jobs
 //   slowly because they time-share the CPUs, with each other or with other
 //   processes (the first test alone took that for blocked threads, and an
 //   HTTP service's SQLite pool grew to 64 threads on 2 CPUs under wrk),

@@ -53,11 +53,25 @@ TEST(CpuBoundJudge, ThreadsTakingAJobEvery50usOrFasterAreCpuBoundWithoutReadingT
 // The SQLite pool under wrk: 20 µs queries, taken slowly because 12 threads
 // time-share 2 CPUs with the load generator.
 TEST(CpuBoundJudge, ShortJobsTakenSlowlyWhileCpusAreTakenAreCpuBound) {
+  EXPECT_TRUE(cpu_bound_judge(cpus).judge(window(12, 40, 20us), cpus_taken));
+  EXPECT_TRUE(cpu_bound_judge(cpus).judge(window(12, 4, 250us), cpus_taken));   // 250 µs on average is still short
+  EXPECT_FALSE(cpu_bound_judge(cpus).judge(window(12, 40, 20us), cpus_free));
+  EXPECT_FALSE(cpu_bound_judge(cpus).judge(window(12, 40, 20us), unreadable));   // load unknown: the pace alone
+}
+
+// A reading is an instant: once the CPUs were seen taken, three readings in a
+// row must find one free before threads may start again.
+TEST(CpuBoundJudge, CpusSeenTakenNeedThreeFreeReadingsInARow) {
   cpu_bound_judge judge(cpus);
-  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken));
-  EXPECT_FALSE(judge.judge(window(12, 40, 20us), cpus_free));
-  EXPECT_FALSE(judge.judge(window(12, 40, 20us), unreadable));   // load unknown: the pace alone
-  EXPECT_TRUE(judge.judge(window(12, 4, 250us), cpus_taken));    // 250 µs on average is still short
+  const auto short_jobs = window(12, 40, 20us);
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_taken));
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_free));
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_free));
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_taken)) << "taken again: the count starts over";
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_free));
+  EXPECT_TRUE(judge.judge(short_jobs, unreadable));
+  EXPECT_FALSE(judge.judge(short_jobs, cpus_free)) << "the third in a row";
+  EXPECT_FALSE(judge.judge(short_jobs, cpus_free));
 }
 
 // Sleeping or I/O-bound closures need threads whatever the CPUs do.
