@@ -16,12 +16,24 @@
 // one queue and is polled by at most one thread.
 #include <weft/detail/task_header.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <utility>
 
 namespace weft::detail {
 
 namespace {
 thread_local task_header* current_task = nullptr;
+
+// Threads in wait_complete() (block_on, join_handle::get()) sleep on this
+// word, not on state_: the state word changes at every poll of the task
+// (RUNNING, SCHEDULED, WOKEN), and a wait on it returned at each change, so a
+// thread in block_on spun with sched_yield for the whole run — a third of
+// the CPU it shared with the worker and a pool thread (blocking_roundtrip
+// with a co-runner: three threads taking turns, 8 µs a round trip). Bumped
+// by every completion that has a thread waiting; those are rare, so one word
+// for all of them costs a spurious wake-up at worst.
+std::atomic<std::uint32_t> thread_joins{0};
 
 // Ids are handed to each thread in blocks, so that a spawn does not pay an
 // atomic read-modify-write on a line every spawning thread shares.
@@ -141,7 +153,11 @@ void task_header::wait_complete() noexcept {
       state_.compare_exchange_weak(s, s | join_thread, std::memory_order_acq_rel, std::memory_order_acquire);
       continue;
     }
-    state_.wait(s, std::memory_order_acquire);
+    // acquire: if this sees finish()'s bump, it sees COMPLETE below too.
+    const std::uint32_t seen = thread_joins.load(std::memory_order_acquire);
+    s = state_.load(std::memory_order_acquire);
+    if ((s & complete) != 0) return;
+    thread_joins.wait(seen, std::memory_order_acquire);
     s = state_.load(std::memory_order_acquire);
   }
 }
@@ -195,7 +211,11 @@ void task_header::finish() noexcept {
     const waker joiner = take_join_waker();
     joiner.wake();
   }
-  if ((prev & join_thread) != 0) state_.notify_all();
+  if ((prev & join_thread) != 0) {
+    // release: orders COMPLETE before the bump (see wait_complete).
+    thread_joins.fetch_add(1, std::memory_order_release);
+    thread_joins.notify_all();
+  }
 }
 
 }  // namespace weft::detail

@@ -8,7 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <pthread.h>
+#include <sched.h>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -56,6 +59,40 @@ TEST(Runtime, MultiThreadRunsTasksOnWorkersNotTheCaller) {
   runtime rt = runtime::builder::multi_thread().worker_threads(2).build();
   auto body = []() -> task<std::thread::id> { co_return std::this_thread::get_id(); };
   EXPECT_NE(rt.block_on(body()), std::this_thread::get_id());
+}
+
+// The thread in block_on sleeps until the task completes, however often the
+// task's state changes meanwhile. It used to wait on the task's state word,
+// which every suspension changes, and so spun with sched_yield whenever it
+// shared a CPU with the worker (blocking_roundtrip with a co-runner: three
+// threads taking turns). Everything here shares one CPU: the runtime's
+// threads inherit this thread's affinity.
+TEST(Runtime, BlockOnSleepsWhileTheTaskKeepsRunning) {
+  cpu_set_t all{};
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  cpu_set_t one{};
+  CPU_SET(sched_getcpu(), &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  std::chrono::nanoseconds cpu{}, wall{};
+  {
+    auto rt = runtime::builder::multi_thread().worker_threads(1).build();
+    timespec before{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &before);
+    const auto wall_start = std::chrono::steady_clock::now();
+    rt.block_on([]() -> task<void> {
+      for (const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+           std::chrono::steady_clock::now() < end;)
+        co_await weft::spawn_blocking([] {});   // suspends and wakes: state changes all the time
+    }());
+    wall = std::chrono::steady_clock::now() - wall_start;
+    timespec after{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &after);
+    cpu = std::chrono::seconds(after.tv_sec - before.tv_sec) + std::chrono::nanoseconds(after.tv_nsec - before.tv_nsec);
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  EXPECT_LT(cpu, wall / 20) << "block_on's thread used "
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(cpu).count() << " ms of CPU in "
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(wall).count() << " ms";
 }
 
 TEST(Runtime, WorkersUseThreadNameAndHooks) {
