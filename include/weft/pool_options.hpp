@@ -36,12 +36,17 @@ struct pool_options {
   /// share as at SCHED_OTHER (nice above still applies), but a thread that
   /// wakes does not preempt the one running: a burst of pool threads waking
   /// at once waits for the async workers' time slices to end instead of
-  /// cutting them short. On by default: timer p99 under a pool saturated with
-  /// sleeping closures 2-3x lower, and the http_sqlite service under wrk
-  /// served ~20% more requests with a ~20% lower p99 and /ping p99
-  /// (bench/README.md, "Pool threads under SCHED_BATCH"). false: SCHED_OTHER,
-  /// as Tokio's threads run. weft's addition to DESIGN §8.
-  bool sched_batch = true;
+  /// cutting them short. On a machine the program has to itself, that
+  /// lowered timer p99 under a pool saturated with sleeping closures from 70
+  /// to 44 µs, and the http_sqlite service under wrk served 11% more
+  /// requests with a 25% lower p99. But its threads no longer preempt other
+  /// processes either: with a busy loop on one of the two CPUs, the same
+  /// service's p99 rose by a quarter, and bursts of 1 ms closures started
+  /// 410 threads instead of 250 (bench/README.md, "Pool threads under
+  /// SCHED_BATCH"). So it is off by default (SCHED_OTHER, as Tokio's
+  /// threads); turn it on for a pool on a host the program does not share.
+  /// weft's addition to DESIGN §8.
+  bool sched_batch = false;
 };
 
 /// What blocking_pool::try_spawn gives when the pool's queue is full.

@@ -27,6 +27,8 @@ public:
   // Readings in a row that must find a CPU free before threads start again.
   static constexpr std::uint32_t free_readings_needed = 3;
 
+  explicit cpu_bound_judge(std::size_t num_cpus) noexcept : num_cpus_(num_cpus) {}
+
   /// What the pool's threads did over one window.
   struct window {
     duration length{};
@@ -56,8 +58,6 @@ public:
     free_readings_ = taken ? 0 : std::min(free_readings_ + 1, free_readings_needed);
     return free_readings_ < free_readings_needed;
   }
-
-  explicit cpu_bound_judge(std::size_t num_cpus) noexcept : num_cpus_(num_cpus) {}
 
 private:
   // A window in which no job finished (every thread preempted for its

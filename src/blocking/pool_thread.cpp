@@ -42,8 +42,6 @@ void* blocking_pool::thread_entry(void* record) noexcept {
 void blocking_pool::run_thread(pool_thread& self) noexcept {
   this_thread_blocking_pool = this;
   pthread_setname_np(pthread_self(), thread_name_.c_str());
-  // Best effort: lowering a nice value needs CAP_SYS_NICE, so a thread started
-  // from a thread that runs lower than this pool stays as low.
   if (config_.sched_batch) {
     // Not an error if refused (a seccomp filter, a kernel without it): the
     // thread keeps the policy it inherited. Before the nice value, which
@@ -51,6 +49,8 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     const sched_param normal{};
     (void)sched_setscheduler(0, SCHED_BATCH, &normal);
   }
+  // Best effort: lowering a nice value needs CAP_SYS_NICE, so a thread started
+  // from a thread that runs lower than this pool stays as low.
   if (config_.thread_nice) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), *config_.thread_nice);
   if (config_.on_thread_start) config_.on_thread_start();
 

@@ -109,30 +109,32 @@ TEST(Pool, PoolThreadsRunTheirNiceIncrementBelowTheWorkers) {
   EXPECT_EQ(rt.block_on(body()), (std::vector<int>{base, base, base, capped(base + 12), capped(base + 5), base}));
 }
 
-// pool_options::sched_batch: pool threads run SCHED_BATCH unless told not
-// to; the async workers and spawn_thread keep the building thread's policy;
-// the nice increment still applies under SCHED_BATCH.
-TEST(Pool, PoolThreadsRunSchedBatchByDefaultAndTheirNiceStillApplies) {
+// pool_options::sched_batch: a pool's threads run SCHED_BATCH when asked,
+// SCHED_OTHER by default; the async workers and spawn_thread keep the
+// building thread's policy; the nice increment still applies under
+// SCHED_BATCH.
+TEST(Pool, PoolThreadsRunSchedBatchWhenAskedAndTheirNiceStillApplies) {
   const int base = this_thread_nice();
   ASSERT_EQ(sched_getscheduler(0), SCHED_OTHER);
   auto rt = runtime::builder::multi_thread()
                 .worker_threads(1)
-                .blocking_pool("interactive", {.sched_batch = false})
-                .blocking_pool("background", {.nice = 7})
+                .blocking_pool("batch", {.sched_batch = true})
+                .blocking_pool("background", {.nice = 7, .sched_batch = true})
+                .blocking_pool("compute", {.sched_batch = true})
                 .build();
   auto body = []() -> task<std::vector<int>> {
     const auto h = weft::handle::current();
     std::vector<int> seen;
     seen.push_back(sched_getscheduler(0));   // an async worker
-    seen.push_back(co_await weft::spawn_blocking([] { return sched_getscheduler(0); }));
+    seen.push_back(co_await weft::spawn_blocking([] { return sched_getscheduler(0); }));   // default
     seen.push_back(co_await weft::spawn_compute([] { return sched_getscheduler(0); }));
-    seen.push_back(co_await h.pool("interactive").spawn([] { return sched_getscheduler(0); }));
+    seen.push_back(co_await h.pool("batch").spawn([] { return sched_getscheduler(0); }));
     seen.push_back(co_await h.pool("background").spawn([] { return sched_getscheduler(0); }));
     seen.push_back(co_await weft::spawn_thread("t", [] { return sched_getscheduler(0); }));   // not a pool
     seen.push_back(co_await h.pool("background").spawn([] { return this_thread_nice(); }));
     co_return seen;
   };
-  EXPECT_EQ(rt.block_on(body()), (std::vector<int>{SCHED_OTHER, SCHED_BATCH, SCHED_BATCH, SCHED_OTHER, SCHED_BATCH,
+  EXPECT_EQ(rt.block_on(body()), (std::vector<int>{SCHED_OTHER, SCHED_OTHER, SCHED_BATCH, SCHED_BATCH, SCHED_BATCH,
                                                    SCHED_OTHER, std::min(19, base + 7)}));
 }
 
