@@ -38,9 +38,10 @@ public:
     duration run_time{};          // the finished jobs' run time, summed
   };
 
-  /// The verdict on a whole window. `runnable_threads` (util/cpu_load.hpp) is
-  /// read only when the threads' pace alone cannot tell.
-  bool judge(const window& w, std::optional<std::size_t> (*runnable_threads)() noexcept) noexcept {
+  /// The verdict on a whole window. `runnable` (util/cpu_load.hpp, read as
+  /// the window ended; nullopt if unknown) counts only when the threads' pace
+  /// alone cannot tell.
+  bool judge(const window& w, std::optional<std::size_t> runnable) noexcept {
     note_jobs(w);
     // Each busy thread took a job every busy * length / taken: short_job or
     // faster, and they are not blocked.
@@ -53,7 +54,6 @@ public:
     // free_readings_needed in a row to say they are free (a pool under wrk
     // still grew to 63 threads, one stray reading at a time).
     if (!jobs_were_short_) return false;
-    const std::optional<std::size_t> runnable = runnable_threads();
     const bool taken = runnable && *runnable > num_cpus_;
     free_readings_ = taken ? 0 : std::min(free_readings_ + 1, free_readings_needed);
     return free_readings_ < free_readings_needed;

@@ -45,8 +45,9 @@
 // over the last window (spawn_delay, at least 200 µs), either
 // - they took a job every 50 µs (~ the cost of a thread start) or faster,
 // - or the jobs they finished ran 250 µs or less on average and more threads
-//   are runnable than there are CPUs (util/cpu_load.hpp; once seen, until
-//   three readings in a row find a CPU free): they took jobs slowly because
+//   are runnable than there are CPUs (util/cpu_load.hpp, read by the
+//   supervisor each time it wakes, outside the lock; once seen, until three
+//   readings in a row find a CPU free): they took jobs slowly because
 //   they time-share the CPUs, with each other or with other processes (the
 //   first test alone took that for blocked threads, and an HTTP service's
 //   SQLite pool grew to 64 threads on 2 CPUs under wrk),
@@ -351,6 +352,7 @@ private:
                          std::optional<clock::time_point>& sleep_until) noexcept;
   bool is_cpu_bound_locked(clock::time_point now) noexcept;
   void restart_window_locked(clock::time_point now) noexcept;
+  void relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept;
   // The window over which is_cpu_bound_locked measures: long enough to see
   // a few short jobs even when spawn_delay is tiny.
   static constexpr clock::duration min_cpu_window = 4 * cpu_bound_judge::short_job;
@@ -402,6 +404,7 @@ private:
   } window_;
   bool was_cpu_bound_ = false;             // the verdict on the last whole window
   cpu_bound_judge cpu_judge_{num_cpus_};
+  std::optional<std::size_t> runnable_threads_;  // config_.runnable_threads() as the supervisor last woke
   std::optional<pthread_t> supervisor_;
   std::uint64_t long_blocking_jobs_ = 0;
 

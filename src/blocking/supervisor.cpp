@@ -50,7 +50,7 @@ void blocking_pool::supervise() noexcept {
     if (supervisor_armed_ && plan_start_locked(clock::now(), record, sleep_until)) {
       lock.unlock();
       start_thread(record);  // ~14 µs in pthread_create, off the async workers
-      lock.lock();
+      relock_with_cpu_reading(lock);
       continue;
     }
     if (next_expiry && (!sleep_until || *next_expiry < *sleep_until)) sleep_until = next_expiry;
@@ -59,8 +59,17 @@ void blocking_pool::supervise() noexcept {
     const std::uint32_t seen = supervisor_seq_.load(std::memory_order_relaxed);
     lock.unlock();
     futex_wait(supervisor_seq_, seen, sleep_until);
-    lock.lock();
+    relock_with_cpu_reading(lock);
   }
+}
+
+void blocking_pool::relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept {
+  // Read here, unlocked: it costs system calls (~5 µs), and a supervisor
+  // preempted inside them while holding mutex_ would hold up every submitter,
+  // async workers included.
+  const std::optional<std::size_t> runnable = config_.runnable_threads();
+  lock.lock();
+  runnable_threads_ = runnable;
 }
 
 bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& record,
@@ -111,7 +120,7 @@ bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
   if (elapsed >= (was_cpu_bound_ ? cpu_window() : min_cpu_window)) {
     was_cpu_bound_ = cpu_judge_.judge({elapsed, busy, jobs_taken_ - window_.taken, completed_ - window_.completed,
                                        run_time_total_ - window_.run_time},
-                                      config_.runnable_threads);
+                                      runnable_threads_);
     restart_window_locked(now);
   }
   return busy >= num_cpus_ && was_cpu_bound_;
