@@ -129,7 +129,6 @@
 #include "blocking/pool_sync.hpp"
 #include "blocking/wait_times.hpp"
 #include "util/activity_signal.hpp"
-#include "util/cpu_load.hpp"
 
 #include <weft/detail/blocking_job.hpp>
 #include <weft/diagnostics.hpp>
@@ -177,9 +176,6 @@ struct blocking_pool_config {
   std::chrono::nanoseconds spawn_delay = std::chrono::milliseconds(1);
   // Told when a thread starts a job (the watchdog's wake-up); may be null.
   activity_signal* activity = nullptr;
-  // Where the supervisor learns how many threads want a CPU
-  // (util/cpu_load.hpp); a test seam.
-  std::optional<std::size_t> (*runnable_threads)() noexcept = detail::runnable_threads;
 
   // Named pools (DESIGN §8; design: "Bounded queues" below).
   std::string name = "blocking";  // in rejections, metrics, reports, dumps and stragglers
@@ -404,7 +400,7 @@ private:
   } window_;
   bool was_cpu_bound_ = false;             // the verdict on the last whole window
   cpu_bound_judge cpu_judge_{num_cpus_};
-  std::optional<std::size_t> runnable_threads_;  // config_.runnable_threads() as the supervisor last woke
+  std::optional<std::size_t> runnable_threads_;  // runnable_threads() as the supervisor last woke
   std::optional<pthread_t> supervisor_;
   std::uint64_t long_blocking_jobs_ = 0;
 

@@ -4,6 +4,7 @@
 // "Why a supervisor thread").
 #include "blocking/pool.hpp"
 #include "blocking/pool_thread.hpp"
+#include "util/cpu_load.hpp"
 
 #include <memory>
 #include <mutex>
@@ -67,7 +68,7 @@ void blocking_pool::relock_with_cpu_reading(std::unique_lock<blocking_sync::spin
   // Read here, unlocked: it costs system calls (~5 µs), and a supervisor
   // preempted inside them while holding mutex_ would hold up every submitter,
   // async workers included.
-  const std::optional<std::size_t> runnable = config_.runnable_threads();
+  const std::optional<std::size_t> runnable = runnable_threads();
   lock.lock();
   runnable_threads_ = runnable;
 }
