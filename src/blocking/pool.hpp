@@ -46,11 +46,12 @@
 // - they took a job every 50 µs (~ the cost of a thread start) or faster,
 // - or the jobs they finished ran 250 µs or less on average and more threads
 //   are runnable than there are CPUs (util/cpu_load.hpp, read by the
-//   supervisor each time it wakes, outside the lock; once seen, until three
-//   readings in a row find a CPU free): they took jobs slowly because
-//   they time-share the CPUs, with each other or with other processes (the
-//   first test alone took that for blocked threads, and an HTTP service's
-//   SQLite pool grew to 64 threads on 2 CPUs under wrk),
+//   supervisor, outside the lock, when it wakes at a job's deadline or has
+//   started a thread; once seen, until three readings in a row find a CPU
+//   free): they took jobs slowly because they time-share the CPUs, with
+//   each other or with other processes (the first test alone took that for
+//   blocked threads, and an HTTP service's SQLite pool grew to 64 threads on
+//   2 CPUs under wrk),
 // the queue is limited by CPU, not by blocked threads: a new thread would
 // wait for a CPU too. The supervisor holds off and looks again one window
 // later. The rules and their constants: blocking/cpu_bound_judge.hpp.

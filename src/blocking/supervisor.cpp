@@ -60,7 +60,10 @@ void blocking_pool::supervise() noexcept {
     const std::uint32_t seen = supervisor_seq_.load(std::memory_order_relaxed);
     lock.unlock();
     futex_wait(supervisor_seq_, seen, sleep_until);
-    relock_with_cpu_reading(lock);
+    // A deadline means a job became due (or expired): a start may be judged
+    // next. A poke alone (a job just queued) leads to such a sleep first.
+    if (sleep_until) relock_with_cpu_reading(lock);
+    else lock.lock();
   }
 }
 

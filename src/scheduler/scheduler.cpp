@@ -93,9 +93,10 @@ constexpr int spins_per_clock_read = 16;
 // so it is paced by the polls' length, measured at each maintenance pass (one
 // clock read per 61 polls): about every timer_check_gap, every 2nd poll at
 // the most; short polls leave it to the maintenance pass. Time the worker
-// spent idle counts as polling, so after a sleep it errs toward checking. Every 2nd poll
-// measured timer_under_blocking_load p99 204 -> 88 µs (medians of 8 paired
-// rounds; every 4th, 139 µs); unpaced, it cost a yield_now poll 10.6 ns.
+// spent idle counts as polling, so after a sleep it errs toward checking.
+// Every 2nd poll measured timer_under_blocking_load p99 204 -> 88 µs (medians
+// of 8 paired rounds; every 4th, 139 µs); unpaced, it cost a yield_now poll
+// 10.6 ns.
 constexpr auto timer_check_gap = std::chrono::microseconds(5);
 constexpr std::uint32_t min_timer_check_interval = 2;
 }  // namespace
