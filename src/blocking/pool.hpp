@@ -44,7 +44,8 @@
 // cannot help: when at least as many threads are busy as there are CPUs and,
 // over the last window (spawn_delay, at least 200 µs), either
 // - they took a job every 50 µs (~ the cost of a thread start) or faster,
-// - or the jobs they finished ran 250 µs or less on average and more threads
+// - or most jobs they finished ran 250 µs or less (at least four finished
+//   jobs, over as many windows as it takes, 4 ms at most) and more threads
 //   are runnable than there are CPUs (util/cpu_load.hpp, read by the
 //   supervisor, outside the lock, when it wakes at a job's deadline or has
 //   started a thread; once seen, until three readings in a row find a CPU
@@ -379,7 +380,7 @@ private:
   std::size_t num_waiters_ = 0;
   std::size_t reserved_ = 0;  // slots held by try_spawn between reserve and submit
   std::uint64_t completed_ = 0;
-  clock::duration run_time_total_{};  // of the completed jobs
+  std::uint64_t completed_short_ = 0;  // ran cpu_bound_judge::contended_job or less
   std::uint64_t rejected_ = 0;
   // Shared by every rejection: their what() (join_error::what() quotes it).
   const std::exception_ptr queue_full_;
@@ -397,7 +398,7 @@ private:
     clock::time_point at{};
     std::uint64_t taken = 0;
     std::uint64_t completed = 0;
-    clock::duration run_time{};
+    std::uint64_t completed_short = 0;
   } window_;
   bool was_cpu_bound_ = false;             // the verdict on the last whole window
   cpu_bound_judge cpu_judge_{num_cpus_};

@@ -123,7 +123,7 @@ bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
   // of 64 requests started 16 threads in the first 1 ms window).
   if (elapsed >= (was_cpu_bound_ ? cpu_window() : min_cpu_window)) {
     was_cpu_bound_ = cpu_judge_.judge({elapsed, busy, jobs_taken_ - window_.taken, completed_ - window_.completed,
-                                       run_time_total_ - window_.run_time},
+                                       completed_short_ - window_.completed_short},
                                       runnable_threads_);
     restart_window_locked(now);
   }
@@ -131,7 +131,7 @@ bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
 }
 
 void blocking_pool::restart_window_locked(clock::time_point now) noexcept {
-  window_ = {now, jobs_taken_, completed_, run_time_total_};
+  window_ = {now, jobs_taken_, completed_, completed_short_};
 }
 
 }  // namespace weft::detail

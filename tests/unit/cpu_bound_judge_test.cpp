@@ -29,7 +29,7 @@ const std::optional<std::size_t> unreadable;
 // A window of 1 ms in which `busy` threads took and finished `jobs` jobs of
 // `each` run time.
 cpu_bound_judge::window window(std::size_t busy, std::uint64_t jobs, std::chrono::microseconds each) {
-  return {1ms, busy, jobs, jobs, jobs * each};
+  return {1ms, busy, jobs, jobs, each <= cpu_bound_judge::contended_job ? jobs : 0};
 }
 
 TEST(CpuBoundJudge, ThreadsTakingAJobEvery50usOrFasterAreCpuBoundWhateverTheLoad) {
@@ -43,7 +43,7 @@ TEST(CpuBoundJudge, ThreadsTakingAJobEvery50usOrFasterAreCpuBoundWhateverTheLoad
 // time-share 2 CPUs with the load generator.
 TEST(CpuBoundJudge, ShortJobsTakenSlowlyWhileCpusAreTakenAreCpuBound) {
   EXPECT_TRUE(cpu_bound_judge(cpus).judge(window(12, 40, 20us), cpus_taken));
-  EXPECT_TRUE(cpu_bound_judge(cpus).judge(window(12, 4, 250us), cpus_taken));   // 250 µs on average is still short
+  EXPECT_TRUE(cpu_bound_judge(cpus).judge(window(12, 4, 250us), cpus_taken));   // 250 µs is still short
   EXPECT_FALSE(cpu_bound_judge(cpus).judge(window(12, 40, 20us), cpus_free));
   EXPECT_FALSE(cpu_bound_judge(cpus).judge(window(12, 40, 20us), unreadable));   // load unknown: the pace alone
 }
@@ -70,19 +70,38 @@ TEST(CpuBoundJudge, LongJobsAreNeverCpuBoundByTheLoad) {
   EXPECT_FALSE(judge.judge(window(256, 5, 50ms), cpus_taken));
 }
 
-// Windows in which no job finished (every pool thread preempted for 1 ms)
-// keep the last verdict on the jobs, four in a row at most: threads blocked
-// for good get a new thread.
-TEST(CpuBoundJudge, WindowsWithoutAFinishedJobGoByTheLastVerdictFourAtMost) {
+// A job's run time is wall time: under wrk a query in a few is preempted for
+// a time slice. Most jobs short is short.
+TEST(CpuBoundJudge, AFewPreemptedJobsDoNotMakeTheJobsLong) {
+  EXPECT_TRUE(cpu_bound_judge(cpus).judge({1ms, 12, 10, 10, 5}, cpus_taken)) << "half short";
+  EXPECT_FALSE(cpu_bound_judge(cpus).judge({1ms, 12, 10, 10, 4}, cpus_taken)) << "most long";
+}
+
+// Windows in which fewer than four jobs finished (every pool thread preempted
+// for 1 ms, or blocked) add up until four have, keeping the last verdict
+// meanwhile, for 4 ms at most: then what finished decides, and if nothing
+// did, threads blocked for good get a new thread.
+TEST(CpuBoundJudge, WindowsWithFewFinishedJobsAddUpFor4msAtMost) {
   cpu_bound_judge judge(cpus);
-  const cpu_bound_judge::window nothing_finished{1ms, 12, 0, 0, {}};
-  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken)) << "no jobs seen yet";
+  const cpu_bound_judge::window nothing_finished{1ms, 12, 0, 0, 0};
+  const cpu_bound_judge::window one_preempted_job{1ms, 12, 1, 1, 0};
+  const cpu_bound_judge::window three_short_jobs{1ms, 12, 3, 3, 3};
   EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken));
-  for (std::uint32_t i = 0; i < cpu_bound_judge::max_windows_without_finish; ++i)
-    EXPECT_TRUE(judge.judge(nothing_finished, cpus_taken)) << "window " << i;
-  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken));
-  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken));
-  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken)) << "jobs finish again";
+  EXPECT_TRUE(judge.judge(one_preempted_job, cpus_taken)) << "one job says nothing";
+  EXPECT_TRUE(judge.judge(three_short_jobs, cpus_taken)) << "four jobs, three short";
+  EXPECT_TRUE(judge.judge(one_preempted_job, cpus_taken));
+  EXPECT_FALSE(judge.judge({1ms, 12, 3, 3, 1}, cpus_taken)) << "four jobs, three long";
+
+  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken));
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(judge.judge(nothing_finished, cpus_taken)) << "window " << i;
+  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken)) << "nothing finished in 5 ms";
+  EXPECT_FALSE(judge.judge(one_preempted_job, cpus_taken));
+
+  EXPECT_TRUE(judge.judge(window(12, 40, 20us), cpus_taken));
+  EXPECT_TRUE(judge.judge({5ms, 12, 3, 3, 3}, cpus_taken)) << "past 4 ms: three short jobs decide";
+  for (int i = 0; i < 20; ++i)   // short windows count by their length
+    EXPECT_TRUE(judge.judge({200us, 12, 0, 0, 0}, cpus_taken)) << "window " << i;
+  EXPECT_FALSE(judge.judge({200us, 12, 0, 0, 0}, cpus_taken));
 }
 
 TEST(CpuLoad, RunnableThreadsCountsTheCallerAndBusyThreads) {
