@@ -64,7 +64,9 @@
 // most max(1, cores / 2) threads spin at once, Go's rule; sched_yield between
 // probes, or a submitter sharing the CPU waits out the whole spin: measured
 // 52 µs instead of 0.7 µs per round trip), then CAS signal_ from `empty` to
-// `parked` and futex-wait until keep_alive runs out. On expiry,
+// `parked` and futex-wait until keep_alive runs out. No spin at all when the
+// worker that submitted the last job spins on this thread's CPU for its
+// result while no CPU is free (util/idle_workers.hpp). On expiry,
 // under the lock: still on the idle list -> leave it and exit; already claimed
 // -> the hand-off is on its way, wait for it.
 //

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <utility>
 
+#include <sched.h>
+
 namespace weft::detail {
 
 using blocking_sync::futex_wake;
@@ -48,6 +50,7 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
   const auto now = clock::now();
   job.queue_ = this;   // abort() of a queued job leaves the queue at once (try_cancel)
   job.submitted_ns_ = now.time_since_epoch().count();
+  job.submit_cpu_ = sched_getcpu();
   std::unique_lock lock(mutex_);
   if (reserved) --reserved_;  // the slot is this job's now
   if (is_shutdown_) {

@@ -3,6 +3,8 @@
 // (design: blocking/pool.hpp).
 #include "blocking/pool.hpp"
 #include "blocking/pool_thread.hpp"
+#include "util/cpu_load.hpp"
+#include "util/idle_workers.hpp"
 
 #include <weft/detail/deadline.hpp>
 
@@ -105,6 +107,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     // BUSY
     const auto ended = run_job(self, *job, began);
     blocking_job* done = job;
+    self.last_submit_cpu_ = done->submit_cpu_;
     todo.reset();
     {
       std::unique_lock lock(mutex_);
@@ -200,11 +203,23 @@ blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
 }
 
 bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
+  // acquire: pairs with the release exchange in hand_off().
+  const auto notified_now = [&] { return self.signal_.load(std::memory_order_acquire) == signal_notified; };
+  // The worker that handed us the last job shares our CPU and spins there,
+  // waiting for what we just finished, and no other CPU is free to run one
+  // of us: spinning would only hold it off (a yield does not reliably give
+  // way, see util/idle_workers.hpp). Park: it runs now, and its next hand-off
+  // is a same-CPU futex wake (~1.8 µs). While another CPU is free, spin: the
+  // kernel moves one of two spinning threads there, where a parked one would
+  // be woken onto the waker's CPU again and again.
+  const auto submitter_waits_here = [&] {
+    return self.last_submit_cpu_ == sched_getcpu() && idle_worker_spin::on_this_cpu() && cpus_oversubscribed();
+  };
+  if (submitter_waits_here()) return notified_now();
   // relaxed: a heuristic cap on burnt CPU; no data is published through it.
   if (num_spinning_.fetch_add(1, std::memory_order_relaxed) >= max_spinners_) {
     num_spinning_.fetch_sub(1, std::memory_order_relaxed);
-    // acquire: pairs with the release exchange in hand_off().
-    return self.signal_.load(std::memory_order_acquire) == signal_notified;
+    return notified_now();
   }
   const auto until = clock::now() + idle_spin;
   bool notified = false;
@@ -217,7 +232,7 @@ bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
       }
       cpu_relax();
     }
-    if (clock::now() >= until) break;
+    if (clock::now() >= until || submitter_waits_here()) break;
     // If the thread that will hand us a job shares our CPU, spinning would
     // only keep it off that CPU: let it run. Returns at once otherwise.
     sched_yield();

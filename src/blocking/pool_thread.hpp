@@ -35,6 +35,7 @@ struct alignas(64) pool_thread {
   // after it has seen signal_notified (acquire), which publishes it.
   blocking_job* job_ = nullptr;      // claimed or running; null when idle
   bool is_idle_ = false;             // on the idle list
+  int last_submit_cpu_ = -1;         // owned by the thread: its last job's submit_cpu_
   pool_thread* idle_prev_ = nullptr;
   pool_thread* idle_next_ = nullptr;
   pool_thread* live_prev_ = nullptr;

@@ -62,6 +62,7 @@
 
 #include "task/task_memory.hpp"
 #include "util/cpu_relax.hpp"
+#include "util/idle_workers.hpp"
 #include "util/os_thread.hpp"
 
 #include <algorithm>
@@ -324,6 +325,7 @@ task_header* scheduler::steal(worker& w) noexcept {
 }
 
 bool scheduler::spin_for_work(worker& w) noexcept {
+  const idle_worker_spin mark_cpu;   // a pool thread here gives way (see there)
   const auto until = std::chrono::steady_clock::now() + spin_time;
   do {
     for (int i = 0; i < spins_per_clock_read; ++i) {

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "util/cpu_load.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <chrono>
 #include <string_view>
+#include <thread>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 namespace weft::detail {
@@ -27,6 +32,32 @@ std::optional<std::size_t> runnable_threads() noexcept {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), runnable);
   if (ec != std::errc{} || end == text.data() || end == text.data() + text.size() || *end != '/') return std::nullopt;
   return runnable;
+}
+
+namespace {
+
+// The CPUs the calling thread may run on (taskset, cpusets), not all online ones.
+std::size_t usable_cpus() noexcept {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+bool cpus_oversubscribed() noexcept {
+  using clock = std::chrono::steady_clock;
+  constexpr auto max_age = std::chrono::milliseconds(1);
+  static std::atomic<clock::rep> read_at{clock::rep{0}};
+  static std::atomic<bool> oversubscribed{false};
+  // relaxed: a hint; two threads refreshing at once both store a fresh reading.
+  const auto now = clock::now().time_since_epoch().count();
+  if (now - read_at.load(std::memory_order_relaxed) >= clock::duration(max_age).count()) {
+    read_at.store(now, std::memory_order_relaxed);
+    const std::optional<std::size_t> runnable = runnable_threads();
+    oversubscribed.store(runnable && *runnable > usable_cpus(), std::memory_order_relaxed);
+  }
+  return oversubscribed.load(std::memory_order_relaxed);
 }
 
 }  // namespace weft::detail

@@ -15,4 +15,9 @@ namespace weft::detail {
 /// finer signal, but /proc/pressure/cpu updates them only every 2 s.
 std::optional<std::size_t> runnable_threads() noexcept;
 
+/// More threads runnable than the caller may use CPUs (its affinity), from a runnable_threads()
+/// reading shared process-wide and refreshed at most once a millisecond, so
+/// a hot path may ask. False if the file cannot be read.
+bool cpus_oversubscribed() noexcept;
+
 }  // namespace weft::detail

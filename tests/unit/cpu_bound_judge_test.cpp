@@ -15,6 +15,8 @@
 #include <optional>
 #include <thread>
 
+#include <sched.h>
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -120,6 +122,28 @@ TEST(CpuLoad, RunnableThreadsCountsTheCallerAndBusyThreads) {
     std::this_thread::sleep_for(1ms);
   }
   stop = true;
+  EXPECT_TRUE(seen);
+}
+
+// On one CPU, a second thread that wants it is one too many.
+TEST(CpuLoad, CpusOversubscribedSeesMoreRunnableThreadsThanTheCallerMayUseCpus) {
+  cpu_set_t all{};
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  cpu_set_t one{};
+  CPU_SET(sched_getcpu(), &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  std::atomic<bool> stop{false};
+  std::jthread busy([&] {   // inherits the affinity: shares our CPU
+    while (!stop.load(std::memory_order_relaxed)) {}
+  });
+  bool seen = false;
+  for (int i = 0; i < 1000 && !seen; ++i) {
+    seen = weft::detail::cpus_oversubscribed();
+    std::this_thread::sleep_for(2ms);   // past the 1 ms the reading is kept
+  }
+  stop = true;
+  busy.join();
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
   EXPECT_TRUE(seen);
 }
 

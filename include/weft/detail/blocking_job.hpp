@@ -60,6 +60,9 @@ public:
   /// steady_clock, set by the pool when the job enters it (submit, or an
   /// admit waiter's grant): queue wait, dump()'s age, max_queue_wait.
   std::int64_t submitted_ns_ = 0;
+  /// The CPU the submitting thread ran on then (-1: unknown), set with
+  /// submitted_ns_ (see blocking_pool::spin_for_hand_off).
+  int submit_cpu_ = -1;
 
 protected:
   blocking_job() = default;
