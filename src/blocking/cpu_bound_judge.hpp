@@ -42,9 +42,11 @@ public:
 
   /// The verdict on a whole window. `runnable` (util/cpu_load.hpp, read as
   /// the window ended; nullopt if unknown) counts only when the threads' pace
-  /// alone cannot tell.
-  bool judge(const window& w, std::optional<std::size_t> runnable) noexcept {
-    note_jobs(w);
+  /// alone cannot tell. `stuck_threads_runnable`: a thread whose job has run
+  /// for a window or longer was seen running or waiting for a CPU (not
+  /// blocked in the kernel).
+  bool judge(const window& w, std::optional<std::size_t> runnable, bool stuck_threads_runnable = false) noexcept {
+    note_jobs(w, stuck_threads_runnable);
     // Each busy thread took a job every busy * length / taken: short_job or
     // faster, and they are not blocked.
     if (static_cast<double>(w.taken) * static_cast<double>(short_job.count()) >=
@@ -68,15 +70,18 @@ private:
   // than min_finished jobs finished (every thread preempted, or blocked)
   // add up until there are enough, going by the last verdict meanwhile, for
   // max_time_on_last_verdict at most: then what finished decides, and if
-  // nothing did, the threads are blocked for good and get help. (Judged by
-  // the average of each window alone, one preempted query in a window of
-  // three started threads: the "db" pool grew to 6-24 threads under wrk.)
-  void note_jobs(const window& w) noexcept {
+  // nothing did, the threads are blocked for good and get help — unless they
+  // were seen waiting for a CPU: with four busy loops on 2 CPUs, two pool
+  // threads finished nothing for 4 ms and more. (Judged by the average of
+  // each window alone, one preempted query in a window of three started
+  // threads: the "db" pool grew to 6-24 threads under wrk.)
+  void note_jobs(const window& w, bool stuck_threads_runnable) noexcept {
     pending_.length += w.length;
     pending_.finished += w.finished;
     pending_.finished_short += w.finished_short;
     if (pending_.finished < min_finished && pending_.length <= max_time_on_last_verdict) return;
-    jobs_were_short_ = pending_.finished > 0 && 2 * pending_.finished_short >= pending_.finished;
+    if (pending_.finished > 0 || !stuck_threads_runnable)
+      jobs_were_short_ = pending_.finished > 0 && 2 * pending_.finished_short >= pending_.finished;
     pending_ = {};
   }
 

@@ -177,9 +177,8 @@ bool blocking_pool::arm_supervisor_locked(clock::time_point now) noexcept {
   if (supervisor_armed_) return false;  // already watching the queue: no system call
   if (now - window_.at >= 2 * cpu_window()) {
     // After a quiet spell, judge afresh how fast jobs are taken. The window
-    // ends before this job is due, so its start is judged on a whole window.
+    // ends as this job is due, so its start is judged on a whole window.
     restart_window_locked(now);
-    was_cpu_bound_ = false;
   }
   poke_supervisor_locked();
   return true;

@@ -55,7 +55,18 @@
 //   2 CPUs under wrk),
 // the queue is limited by CPU, not by blocked threads: a new thread would
 // wait for a CPU too. The supervisor holds off and looks again one window
-// later. The rules and their constants: blocking/cpu_bound_judge.hpp.
+// later. Nor are idle threads woken then: a new job waits for a busy thread,
+// and a busy thread beyond as many as there are CPUs goes idle instead of
+// taking the next job (holds_idle_threads_locked); under wrk 10-55 "db"
+// threads had taken turns on 2 CPUs, each slowing the others. A job that
+// waits spawn_delay has the verdict judged again, and an idle thread takes
+// it if the threads are not limited by CPU after all. Threads that finished
+// nothing for 4 ms count as blocked unless one of them is seen waiting for
+// a CPU (state R, util/cpu_load.hpp). A submit that hands a job to an idle
+// thread while more threads are busy than CPUs, short jobs finishing and
+// the verdict a window old asks the supervisor to judge again
+// (judge_requested_). The rules and their constants:
+// blocking/cpu_bound_judge.hpp.
 //
 // # Pool thread (pool_thread.cpp): STARTING -> BUSY <-> IDLE -> EXIT
 // BUSY: run() the job; then, under the lock, take the queue head or put itself
@@ -348,11 +359,21 @@ private:
   // supervisor.cpp
   static void* supervisor_entry(void* pool) noexcept;
   void supervise() noexcept;
-  bool plan_start_locked(clock::time_point now, pool_thread*& record,
+  bool plan_start_locked(clock::time_point now, pool_thread*& record, pool_thread*& woken,
                          std::optional<clock::time_point>& sleep_until) noexcept;
+  // While the threads are limited by CPU (was_cpu_bound_) and as many are
+  // busy as there are CPUs, a new job waits for one of them rather than
+  // waking an idle thread, which would only share the CPUs with them.
+  // (Elastic pools only: a pool that starts its threads at once keeps them.)
+  bool holds_idle_threads_locked() const noexcept {
+    return was_cpu_bound_ && num_threads_ - num_idle_ >= num_cpus_ && !config_.start_at_once;
+  }
   bool is_cpu_bound_locked(clock::time_point now) noexcept;
   void restart_window_locked(clock::time_point now) noexcept;
   void relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept;
+  // Whether a thread whose job has run for a window or longer is running or
+  // waiting for a CPU rather than blocked (util/cpu_load.hpp, is_runnable).
+  bool stuck_threads_runnable() const noexcept;
   // The window over which is_cpu_bound_locked measures: long enough to see
   // a few short jobs even when spawn_delay is tiny.
   static constexpr clock::duration min_cpu_window = 4 * cpu_bound_judge::short_job;
@@ -405,6 +426,8 @@ private:
   bool was_cpu_bound_ = false;             // the verdict on the last whole window
   cpu_bound_judge cpu_judge_{num_cpus_};
   std::optional<std::size_t> runnable_threads_;  // runnable_threads() as the supervisor last woke
+  bool stuck_threads_runnable_ = false;          // stuck_threads_runnable(), the same
+  bool look_at_stuck_threads_ = false;           // the supervisor's own: read them next time
   std::optional<pthread_t> supervisor_;
   std::uint64_t long_blocking_jobs_ = 0;
 
@@ -414,6 +437,11 @@ private:
 
   // Futex words; each names what it pairs with where it is used.
   std::atomic<std::uint32_t> supervisor_seq_{0};  // bumped to wake the supervisor
+  // Set under mutex_ by a submit that hands a job to an idle thread while as
+  // many threads are busy as there are CPUs and the verdict is a window old:
+  // the supervisor judges again (read unlocked, relaxed: a hint for when to
+  // read the CPU load; the flag itself is consumed under mutex_).
+  std::atomic<bool> judge_requested_{false};
   std::atomic<std::uint32_t> exit_seq_{0};        // bumped when a thread exits during shutdown
   std::atomic<std::uint32_t> num_spinning_{0};    // idle threads spinning (a heuristic only)
 };

@@ -58,19 +58,32 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
     job.cancel(nullptr);
     return true;
   }
-  if (pool_thread* idle = idle_) {
+  if (pool_thread* idle = idle_; idle != nullptr && !holds_idle_threads_locked()) {
     // Claimed here, under the lock: no other submit can hand it a job, and it
     // cannot time out from under us (it checks is_idle_ under the lock).
     ++spawned_jobs_;
     remove_idle_locked(*idle);
     idle->job_ = &job;
     ++jobs_taken_;
+    // More threads busy than CPUs, short jobs finishing and a verdict a
+    // window old that says otherwise: is it CPU that limits them (then the
+    // next jobs wait for them, holds_idle_threads_locked)?
+    const std::uint64_t finished = completed_ - window_.completed;
+    const bool ask_judge = supervisor_ && !was_cpu_bound_ && num_threads_ - num_idle_ > num_cpus_ &&
+                           finished >= cpu_bound_judge::min_finished &&
+                           2 * (completed_short_ - window_.completed_short) >= finished &&
+                           !judge_requested_.load(std::memory_order_relaxed) && now - window_.at >= cpu_window();
+    if (ask_judge) {
+      judge_requested_.store(true, std::memory_order_relaxed);
+      supervisor_seq_.fetch_add(1, std::memory_order_relaxed);
+    }
     if (reserved && waiters_head_ != nullptr) [[unlikely]] {
       grant_after_reservation(lock);
     } else {
       lock.unlock();
     }
     hand_off(*idle);
+    if (ask_judge) futex_wake(supervisor_seq_);
     return true;
   }
   // Admit waiters ahead of us keep their turn (they exist only while full).
@@ -115,7 +128,7 @@ void blocking_pool::enqueue_locked(blocking_job& job, clock::time_point now, sta
     poke_supervisor_locked();
     plan.wake_supervisor = true;
   }
-  if (num_threads_ >= config_.max_threads) return;  // at the cap: FIFO
+  if (num_threads_ >= config_.max_threads && idle_ == nullptr) return;  // at the cap: FIFO
   if ((num_threads_ == 0 || config_.start_at_once) && !plan.start_due) {
     // Nothing can come free (or the pool keeps its threads): start one now,
     // outside the lock.

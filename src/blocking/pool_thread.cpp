@@ -43,6 +43,7 @@ void* blocking_pool::thread_entry(void* record) noexcept {
 
 void blocking_pool::run_thread(pool_thread& self) noexcept {
   this_thread_blocking_pool = this;
+  self.tid_.store(gettid(), std::memory_order_relaxed);
   pthread_setname_np(pthread_self(), thread_name_.c_str());
   if (config_.sched_batch) {
     // Not an error if refused (a seccomp filter, a kernel without it): the
@@ -156,7 +157,10 @@ blocking_pool::clock::time_point blocking_pool::run_job(pool_thread& self, block
 blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noexcept {
   // After shutdown only spawn_thread's thread takes a job: its own, which
   // shutdown left queued for it (pool_shutdown.cpp).
-  blocking_job* job = !is_shutdown_ || config_.dedicated ? pop_front_locked() : nullptr;
+  // While the threads are limited by CPU, as many as there are CPUs serve
+  // the queue; a thread beyond them goes idle (holds_idle_threads_locked).
+  const bool surplus = !is_shutdown_ && num_threads_ - num_idle_ > num_cpus_ && holds_idle_threads_locked();
+  blocking_job* job = (!is_shutdown_ && !surplus) || config_.dedicated ? pop_front_locked() : nullptr;
   if (job != nullptr) {
     self.job_ = job;
     ++jobs_taken_;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 
+#include <sys/types.h>
+
 namespace weft::detail {
 
 class blocking_pool;
@@ -50,6 +52,9 @@ struct alignas(64) pool_thread {
   // thread (steady_clock; 0 = no job running) and read by the watchdog under
   // the pool's lock, so relaxed: job_ itself is ordered by the lock.
   std::atomic<std::int64_t> started_ns_{0};
+  // The thread's id, for the supervisor's look at its state (relaxed: a
+  // record outlives its thread and may be reused; a stale id reads as gone).
+  std::atomic<pid_t> tid_{0};
   bool long_reported_ = false;      // guarded by the pool's mutex_
   bool in_all_records_ = false;     // guarded by the pool's mutex_
   pool_thread* all_next_ = nullptr; // immutable once on the pool's all_records_

@@ -48,9 +48,24 @@ void blocking_pool::supervise() noexcept {
       }
     }
     pool_thread* record = nullptr;
-    if (supervisor_armed_ && plan_start_locked(clock::now(), record, sleep_until)) {
+    pool_thread* woken = nullptr;
+    if (supervisor_armed_ && plan_start_locked(clock::now(), record, woken, sleep_until)) {
+      if (woken != nullptr) {
+        // The job left the queue: room for an admit waiter (bounded pools).
+        std::unique_ptr<after_unlock> todo;
+        if (waiters_head_ != nullptr) [[unlikely]] {
+          todo = std::make_unique<after_unlock>();
+          grant_waiters_locked(clock::now(), *todo);
+        }
+        lock.unlock();
+        hand_off(*woken);
+        if (todo) run_after_unlock(*todo);
+        lock.lock();
+        continue;
+      }
       lock.unlock();
       start_thread(record);  // ~14 µs in pthread_create, off the async workers
+      look_at_stuck_threads_ = false;   // a window with a start is judged again soon
       relock_with_cpu_reading(lock);
       continue;
     }
@@ -58,12 +73,15 @@ void blocking_pool::supervise() noexcept {
     // relaxed: read under mutex_, which orders it with every poke; the futex
     // compares it atomically, so a poke after the unlock is not lost.
     const std::uint32_t seen = supervisor_seq_.load(std::memory_order_relaxed);
+    // The threads' states matter only if nothing has finished this window.
+    look_at_stuck_threads_ = completed_ == window_.completed;
     lock.unlock();
     futex_wait(supervisor_seq_, seen, sleep_until);
     // A deadline means a job became due (or expired): a start may be judged
     // next. A poke alone (a job just queued) leads to such a sleep first.
-    if (sleep_until) relock_with_cpu_reading(lock);
+    if (sleep_until || judge_requested_.load(std::memory_order_relaxed)) relock_with_cpu_reading(lock);
     else lock.lock();
+    if (judge_requested_.exchange(false, std::memory_order_relaxed)) is_cpu_bound_locked(clock::now());
   }
 }
 
@@ -72,13 +90,34 @@ void blocking_pool::relock_with_cpu_reading(std::unique_lock<blocking_sync::spin
   // preempted inside them while holding mutex_ would hold up every submitter,
   // async workers included.
   const std::optional<std::size_t> runnable = runnable_threads();
+  const bool stuck_runnable = look_at_stuck_threads_ && stuck_threads_runnable();
   lock.lock();
   runnable_threads_ = runnable;
+  stuck_threads_runnable_ = stuck_runnable;
 }
 
-bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& record,
+bool blocking_pool::stuck_threads_runnable() const noexcept {
+  // Unlocked: the records are never freed, and a stale reading is a hint.
+  constexpr int max_reads = 8;
+  const auto stuck_since = (clock::now() - cpu_window()).time_since_epoch().count();
+  int reads = 0;
+  // acquire: pairs with the release store that publishes a record.
+  for (const pool_thread* r = all_records_.load(std::memory_order_acquire); r != nullptr && reads < max_reads;
+       r = r->all_next_) {
+    // relaxed: hints, see pool_thread.hpp. A thread handed a job that has
+    // not started it yet is waiting for a CPU, or about to get one.
+    const std::int64_t started = r->started_ns_.load(std::memory_order_relaxed);
+    const bool handed_a_job = r->signal_.load(std::memory_order_relaxed) == signal_notified;
+    if (started != 0 ? started > stuck_since : !handed_a_job) continue;
+    ++reads;
+    if (is_runnable(r->tid_.load(std::memory_order_relaxed)).value_or(false)) return true;
+  }
+  return false;
+}
+
+bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& record, pool_thread*& woken,
                                       std::optional<clock::time_point>& sleep_until) noexcept {
-  if (is_shutdown_ || head_ == nullptr || num_threads_ >= config_.max_threads) {
+  if (is_shutdown_ || head_ == nullptr || (num_threads_ >= config_.max_threads && idle_ == nullptr)) {
     // Nothing waits, or nothing can be done: the next submit that queues a
     // job below the cap arms us again.
     supervisor_armed_ = false;
@@ -109,6 +148,15 @@ bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& recor
     sleep_until = now + cpu_window();
     return false;
   }
+  if (idle_ != nullptr) {
+    // Held back while the threads were limited by CPU: an idle thread takes
+    // the oldest job, no start needed.
+    woken = idle_;
+    remove_idle_locked(*woken);
+    woken->job_ = pop_front_locked();
+    ++jobs_taken_;
+    return true;
+  }
   record = begin_start_locked();
   return true;
 }
@@ -124,7 +172,7 @@ bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
   if (elapsed >= (was_cpu_bound_ ? cpu_window() : min_cpu_window)) {
     was_cpu_bound_ = cpu_judge_.judge({elapsed, busy, jobs_taken_ - window_.taken, completed_ - window_.completed,
                                        completed_short_ - window_.completed_short},
-                                      runnable_threads_);
+                                      runnable_threads_, stuck_threads_runnable_);
     restart_window_locked(now);
   }
   return busy >= num_cpus_ && was_cpu_bound_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstdio>
 #include <chrono>
 #include <string_view>
 #include <thread>
@@ -32,6 +33,22 @@ std::optional<std::size_t> runnable_threads() noexcept {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), runnable);
   if (ec != std::errc{} || end == text.data() || end == text.data() + text.size() || *end != '/') return std::nullopt;
   return runnable;
+}
+
+std::optional<bool> is_runnable(pid_t tid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", static_cast<int>(tid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buffer[256];
+  const ssize_t n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  // "1234 (weft-db) R ...": the state follows the last ')' (a name may hold one).
+  const std::string_view text(buffer, static_cast<std::size_t>(n));
+  const std::size_t paren = text.rfind(')');
+  if (paren == std::string_view::npos || paren + 2 >= text.size()) return std::nullopt;
+  return text[paren + 2] == 'R';
 }
 
 namespace {

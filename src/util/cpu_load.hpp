@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <optional>
 
+#include <sys/types.h>
+
 namespace weft::detail {
 
 /// Threads runnable at this instant, system-wide, the caller included: the
@@ -14,6 +16,12 @@ namespace weft::detail {
 /// close: no descriptor is kept). Linux's pressure-stall totals would be the
 /// finer signal, but /proc/pressure/cpu updates them only every 2 s.
 std::optional<std::size_t> runnable_threads() noexcept;
+
+/// Whether thread `tid` of this process is running or waiting for a CPU
+/// (state R in /proc/self/task/<tid>/stat), as opposed to blocked in the
+/// kernel. nullopt if the file cannot be read (the thread has exited).
+/// Costs ~5 µs.
+std::optional<bool> is_runnable(pid_t tid) noexcept;
 
 /// More threads runnable than the caller may use CPUs (its affinity), from a runnable_threads()
 /// reading shared process-wide and refreshed at most once a millisecond, so

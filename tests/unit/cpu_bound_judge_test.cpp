@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <sched.h>
+#include <unistd.h>
 
 namespace {
 
@@ -104,6 +105,39 @@ TEST(CpuBoundJudge, WindowsWithFewFinishedJobsAddUpFor4msAtMost) {
   for (int i = 0; i < 20; ++i)   // short windows count by their length
     EXPECT_TRUE(judge.judge({200us, 12, 0, 0, 0}, cpus_taken)) << "window " << i;
   EXPECT_FALSE(judge.judge({200us, 12, 0, 0, 0}, cpus_taken));
+}
+
+// Threads that finished nothing for 4 ms but were seen waiting for a CPU
+// are starved, not blocked: the last verdict stands.
+TEST(CpuBoundJudge, ThreadsSeenWaitingForACpuAreNotBlocked) {
+  cpu_bound_judge judge(cpus);
+  const cpu_bound_judge::window nothing_finished{1ms, 2, 0, 0, 0};
+  EXPECT_TRUE(judge.judge(window(2, 40, 20us), cpus_taken));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(judge.judge(nothing_finished, cpus_taken, true)) << "window " << i;
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(judge.judge(nothing_finished, cpus_taken, false)) << "4 ms since the last look";
+  EXPECT_FALSE(judge.judge(nothing_finished, cpus_taken, false)) << "blocked";
+}
+
+TEST(CpuLoad, IsRunnableTellsABusyThreadFromASleepingOne) {
+  std::atomic<pid_t> busy_tid{0}, sleeping_tid{0};
+  std::atomic<bool> stop{false};
+  std::jthread busy([&] {
+    busy_tid = gettid();
+    while (!stop.load(std::memory_order_relaxed)) {}
+  });
+  std::jthread sleeping([&] {
+    sleeping_tid = gettid();
+    while (!stop.load()) std::this_thread::sleep_for(1ms);
+  });
+  while (busy_tid.load() == 0 || sleeping_tid.load() == 0) std::this_thread::yield();
+  EXPECT_EQ(weft::detail::is_runnable(busy_tid.load()), std::optional<bool>(true));
+  bool seen_asleep = false;   // it wakes every 1 ms: one look in many finds it asleep
+  for (int i = 0; i < 100 && !seen_asleep; ++i) seen_asleep = weft::detail::is_runnable(sleeping_tid.load()) == false;
+  EXPECT_TRUE(seen_asleep);
+  stop = true;
+  busy.join();
+  EXPECT_EQ(weft::detail::is_runnable(busy_tid.load()), std::nullopt) << "gone";
 }
 
 TEST(CpuLoad, RunnableThreadsCountsTheCallerAndBusyThreads) {
