@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <string_view>
 #include <thread>
 

@@ -23,9 +23,9 @@ std::optional<std::size_t> runnable_threads() noexcept;
 /// Costs ~5 µs.
 std::optional<bool> is_runnable(pid_t tid) noexcept;
 
-/// More threads runnable than the caller may use CPUs (its affinity), from a runnable_threads()
-/// reading shared process-wide and refreshed at most once a millisecond, so
-/// a hot path may ask. False if the file cannot be read.
+/// More threads runnable than the caller may use CPUs (its affinity), from a
+/// runnable_threads() reading shared process-wide and refreshed at most once
+/// a millisecond, so a hot path may ask. False if the file cannot be read.
 bool cpus_oversubscribed() noexcept;
 
 }  // namespace weft::detail
