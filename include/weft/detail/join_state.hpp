@@ -31,7 +31,7 @@ public:
     case 1:
       if constexpr (std::is_void_v<T>) return {};
       else return std::move(std::get<1>(result_));
-    case 2: return std::unexpected(join_error::panicked(id(), spawned_at(), std::get<2>(result_)));
+    case 2: return std::unexpected(join_error::panicked(id(), spawned_at(), std::move(std::get<2>(result_))));
     case 4: return std::unexpected(join_error::rejected(id(), spawned_at(), std::get<4>(result_).why));
     default: return std::unexpected(join_error::cancelled(id(), spawned_at()));
     }
@@ -45,12 +45,16 @@ public:
       if constexpr (std::is_void_v<T>) return;
       else return std::move(std::get<1>(result_));
     }
-    if (result_.index() == 2) std::rethrow_exception(std::get<2>(result_));
+    // Moved out: the exception is then destroyed where it is caught, not by
+    // whichever thread drops the task's last reference after the catch (a
+    // worker, racing the catcher's reads of a refcounted what() string in
+    // ThreadSanitizer's eyes, which do not see libstdc++'s atomics).
+    if (result_.index() == 2) std::rethrow_exception(std::move(std::get<2>(result_)));
     if (result_.index() == 4) throw join_error::rejected(id(), spawned_at(), std::get<4>(result_).why);
     throw join_error::cancelled(id(), spawned_at());
   }
 
-  /// The exception the task threw, if it threw.
+  /// The exception the task threw, if it threw and it was not taken yet.
   std::exception_ptr panic() const noexcept { return result_.index() == 2 ? std::get<2>(result_) : nullptr; }
 
 protected:
