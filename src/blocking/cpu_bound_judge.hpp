@@ -40,6 +40,11 @@ public:
     std::uint64_t finished_short = 0;   // of which ran contended_job or less
   };
 
+  /// Whether most of the jobs that finished ran contended_job or less.
+  static bool most_were_short(std::uint64_t finished, std::uint64_t finished_short) noexcept {
+    return finished > 0 && 2 * finished_short >= finished;
+  }
+
   /// The verdict on a whole window. `runnable` (util/cpu_load.hpp, read as
   /// the window ended; nullopt if unknown) counts only when the threads' pace
   /// alone cannot tell. `stuck_threads_runnable`: a thread whose job has run
@@ -81,7 +86,7 @@ private:
     pending_.finished_short += w.finished_short;
     if (pending_.finished < min_finished && pending_.length <= max_time_on_last_verdict) return;
     if (pending_.finished > 0 || !stuck_threads_runnable)
-      jobs_were_short_ = pending_.finished > 0 && 2 * pending_.finished_short >= pending_.finished;
+      jobs_were_short_ = most_were_short(pending_.finished, pending_.finished_short);
     pending_ = {};
   }
 

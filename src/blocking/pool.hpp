@@ -366,8 +366,14 @@ private:
   // waking an idle thread, which would only share the CPUs with them.
   // (Elastic pools only: a pool that starts its threads at once keeps them.)
   bool holds_idle_threads_locked() const noexcept {
-    return was_cpu_bound_ && num_threads_ - num_idle_ >= num_cpus_ && !config_.start_at_once;
+    return was_cpu_bound_ && busy_threads_locked() >= num_cpus_ && !config_.start_at_once;
   }
+  // Threads running a job, claimed for one, or starting.
+  std::size_t busy_threads_locked() const noexcept { return num_threads_ - num_idle_; }
+  // After a hand-off to an idle thread: more threads busy than CPUs, short
+  // jobs finishing, and a verdict a window old that says the threads are not
+  // limited by CPU. Then the supervisor judges again (judge_requested_).
+  bool verdict_looks_stale_locked(clock::time_point now) const noexcept;
   bool is_cpu_bound_locked(clock::time_point now) noexcept;
   void restart_window_locked(clock::time_point now) noexcept;
   void relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept;

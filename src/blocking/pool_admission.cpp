@@ -65,14 +65,7 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
     remove_idle_locked(*idle);
     idle->job_ = &job;
     ++jobs_taken_;
-    // More threads busy than CPUs, short jobs finishing and a verdict a
-    // window old that says otherwise: is it CPU that limits them (then the
-    // next jobs wait for them, holds_idle_threads_locked)?
-    const std::uint64_t finished = completed_ - window_.completed;
-    const bool ask_judge = supervisor_ && !was_cpu_bound_ && num_threads_ - num_idle_ > num_cpus_ &&
-                           finished >= cpu_bound_judge::min_finished &&
-                           2 * (completed_short_ - window_.completed_short) >= finished &&
-                           !judge_requested_.load(std::memory_order_relaxed) && now - window_.at >= cpu_window();
+    const bool ask_judge = verdict_looks_stale_locked(now);
     if (ask_judge) {
       judge_requested_.store(true, std::memory_order_relaxed);
       supervisor_seq_.fetch_add(1, std::memory_order_relaxed);

@@ -159,7 +159,7 @@ blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noex
   // shutdown left queued for it (pool_shutdown.cpp).
   // While the threads are limited by CPU, as many as there are CPUs serve
   // the queue; a thread beyond them goes idle (holds_idle_threads_locked).
-  const bool surplus = !is_shutdown_ && num_threads_ - num_idle_ > num_cpus_ && holds_idle_threads_locked();
+  const bool surplus = !is_shutdown_ && holds_idle_threads_locked() && busy_threads_locked() > num_cpus_;
   blocking_job* job = (!is_shutdown_ && !surplus) || config_.dedicated ? pop_front_locked() : nullptr;
   if (job != nullptr) {
     self.job_ = job;

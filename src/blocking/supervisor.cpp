@@ -163,7 +163,7 @@ bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& recor
 
 bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
   // Threads still starting count: they will be busy as soon as they are up.
-  const std::size_t busy = num_threads_ - num_idle_;
+  const std::size_t busy = busy_threads_locked();
   const auto elapsed = now - window_.at;
   // Judge whole windows only: a few microseconds in which no job was taken
   // say nothing. A verdict that lets threads start is judged again sooner,
@@ -176,6 +176,13 @@ bool blocking_pool::is_cpu_bound_locked(clock::time_point now) noexcept {
     restart_window_locked(now);
   }
   return busy >= num_cpus_ && was_cpu_bound_;
+}
+
+bool blocking_pool::verdict_looks_stale_locked(clock::time_point now) const noexcept {
+  return supervisor_ && !was_cpu_bound_ && busy_threads_locked() > num_cpus_ &&
+         !judge_requested_.load(std::memory_order_relaxed) && now - window_.at >= cpu_window() &&
+         completed_ - window_.completed >= cpu_bound_judge::min_finished &&
+         cpu_bound_judge::most_were_short(completed_ - window_.completed, completed_short_ - window_.completed_short);
 }
 
 void blocking_pool::restart_window_locked(clock::time_point now) noexcept {

@@ -54,9 +54,6 @@ public:
     throw join_error::cancelled(id(), spawned_at());
   }
 
-  /// The exception the task threw, if it threw and it was not taken yet.
-  std::exception_ptr panic() const noexcept { return result_.index() == 2 ? std::get<2>(result_) : nullptr; }
-
 protected:
   using task_header::task_header;
 
