@@ -181,4 +181,30 @@ TEST(CpuLoad, CpusOversubscribedSeesMoreRunnableThreadsThanTheCallerMayUseCpus) 
   EXPECT_TRUE(seen);
 }
 
+// And no more runnable threads than CPUs is not too many: at moments when a
+// fresh reading before and after the call finds no more runnable threads
+// than the caller may use CPUs, the call (refreshing its reading in between)
+// says no — at least once in 20 such moments, as a thread may become
+// runnable for an instant in between. Skipped if the machine is never that
+// quiet.
+TEST(CpuLoad, CpusOversubscribedSaysNoWhileEveryRunnableThreadHasACpu) {
+  cpu_set_t mine{};
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  const auto usable = static_cast<std::size_t>(CPU_COUNT(&mine));
+  int quiet_moments = 0;
+  for (int i = 0; i < 1000 && quiet_moments < 20; ++i) {
+    std::this_thread::sleep_for(2ms);   // past the 1 ms the reading is kept
+    const std::optional<std::size_t> before = weft::detail::runnable_threads();
+    const bool oversubscribed = weft::detail::cpus_oversubscribed();
+    const std::optional<std::size_t> after = weft::detail::runnable_threads();
+    ASSERT_TRUE(before && after) << "/proc/loadavg unreadable";
+    if (*before > usable || *after > usable) continue;
+    if (!oversubscribed) return;
+    ++quiet_moments;
+  }
+  if (quiet_moments == 0) GTEST_SKIP() << "no CPU free for every runnable thread in 1000 looks";
+  ADD_FAILURE() << "said yes at all " << quiet_moments << " moments with no more runnable threads than " << usable
+                << " CPUs";
+}
+
 }  // namespace
