@@ -4,6 +4,7 @@
 #include "blocking/pool.hpp"
 
 #include "blocking/pool_thread.hpp"
+#include "util/cpu_load.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +13,6 @@
 #include <new>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 #include <utility>
 
 namespace weft::detail {
@@ -39,7 +39,7 @@ std::shared_ptr<blocking_pool> blocking_pool::create(blocking_pool_config config
 blocking_pool::blocking_pool(blocking_pool_config config, private_tag)
     : config_(std::move(config)),
       thread_name_(config_.thread_name.substr(0, 15)),  // Linux's limit: 16 bytes with the NUL
-      num_cpus_(std::max(1U, std::thread::hardware_concurrency())),
+      num_cpus_(static_cast<std::uint32_t>(usable_cpus())),
       max_spinners_(std::max(1U, num_cpus_ / 2)),
       // An eighth of the delay: a thread may start that much early, never late.
       wait_times_(config_.spawn_delay / 8),
@@ -163,6 +163,14 @@ void blocking_pool::push_idle_locked(pool_thread& record) noexcept {
   idle_ = &record;
   record.is_idle_ = true;
   ++num_idle_;
+}
+
+pool_thread& blocking_pool::claim_idle_locked(blocking_job& job) noexcept {
+  pool_thread& idle = *idle_;
+  remove_idle_locked(idle);
+  idle.job_ = &job;
+  ++jobs_taken_;
+  return idle;
 }
 
 void blocking_pool::remove_idle_locked(pool_thread& record) noexcept {

@@ -305,6 +305,9 @@ private:
   blocking_job* take_all_queued_locked() noexcept;
   void push_idle_locked(pool_thread& record) noexcept;
   void remove_idle_locked(pool_thread& record) noexcept;
+  // Takes the thread on top of the idle list (idle_, not null) off it and
+  // gives it `job`; hand_off() it once the lock is released.
+  pool_thread& claim_idle_locked(blocking_job& job) noexcept;
   pool_thread* begin_start_locked() noexcept;
   void start_thread(pool_thread* record) noexcept;
   int create_os_thread(pool_thread& record) noexcept;
@@ -376,7 +379,9 @@ private:
   bool verdict_looks_stale_locked(clock::time_point now) const noexcept;
   bool is_cpu_bound_locked(clock::time_point now) noexcept;
   void restart_window_locked(clock::time_point now) noexcept;
-  void relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept;
+  // `look_at_stuck_threads`: also read stuck_threads_runnable() (only worth
+  // its system calls when nothing finished in the window).
+  void relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock, bool look_at_stuck_threads) noexcept;
   // Whether a thread whose job has run for a window or longer is running or
   // waiting for a CPU rather than blocked (util/cpu_load.hpp, is_runnable).
   bool stuck_threads_runnable() const noexcept;
@@ -387,7 +392,7 @@ private:
 
   const blocking_pool_config config_;
   const std::string thread_name_;  // truncated to what pthread_setname_np accepts
-  const std::uint32_t num_cpus_;
+  const std::uint32_t num_cpus_;   // usable_cpus() as the pool was built (its affinity)
   const std::uint32_t max_spinners_;
 
   mutable blocking_sync::spin_mutex mutex_;  // guards every field below up to the atomics
@@ -433,7 +438,6 @@ private:
   cpu_bound_judge cpu_judge_{num_cpus_};
   std::optional<std::size_t> runnable_threads_;  // runnable_threads() as the supervisor last woke
   bool stuck_threads_runnable_ = false;          // stuck_threads_runnable(), the same
-  bool look_at_stuck_threads_ = false;           // the supervisor's own: read them next time
   std::optional<pthread_t> supervisor_;
   std::uint64_t long_blocking_jobs_ = 0;
 

@@ -58,13 +58,11 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
     job.cancel(nullptr);
     return true;
   }
-  if (pool_thread* idle = idle_; idle != nullptr && !holds_idle_threads_locked()) {
+  if (idle_ != nullptr && !holds_idle_threads_locked()) {
     // Claimed here, under the lock: no other submit can hand it a job, and it
     // cannot time out from under us (it checks is_idle_ under the lock).
     ++spawned_jobs_;
-    remove_idle_locked(*idle);
-    idle->job_ = &job;
-    ++jobs_taken_;
+    pool_thread& idle = claim_idle_locked(job);
     const bool ask_judge = verdict_looks_stale_locked(now);
     if (ask_judge) {
       judge_requested_.store(true, std::memory_order_relaxed);
@@ -75,7 +73,7 @@ bool blocking_pool::enqueue(blocking_job& job, bool count_rejection, admit_waite
     } else {
       lock.unlock();
     }
-    hand_off(*idle);
+    hand_off(idle);
     if (ask_judge) futex_wake(supervisor_seq_);
     return true;
   }
@@ -163,11 +161,8 @@ void blocking_pool::grant_waiters_locked(clock::time_point now, after_unlock& to
     blocking_job& job = *waiter->job;  // the waiter may be gone once we unlock
     job.submitted_ns_ = now.time_since_epoch().count();  // it enters the pool now
     ++spawned_jobs_;
-    if (pool_thread* idle = idle_) {
-      remove_idle_locked(*idle);
-      idle->job_ = &job;
-      ++jobs_taken_;
-      todo.hand_offs[todo.num_hand_offs++] = idle;
+    if (idle_ != nullptr) {
+      todo.hand_offs[todo.num_hand_offs++] = &claim_idle_locked(job);
     } else {
       enqueue_locked(job, now, todo.plan);
     }

@@ -25,7 +25,7 @@ using blocking_sync::futex_wake;
 namespace {
 
 // How long an idle thread spins before parking. Waking a parked thread on the
-// other vCPU costs ~21 µs; spinning gives ~0.1 µs hand-offs (research/limits.md).
+// other vCPU costs ~21 µs; spinning gives ~0.1 µs hand-offs (limits.md §1).
 // 50 µs covers a back-to-back spawn_blocking loop even when the awaiting
 // worker itself parked and had to be woken (~21 µs) between two jobs.
 constexpr auto idle_spin = std::chrono::microseconds(50);

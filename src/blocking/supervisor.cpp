@@ -26,6 +26,7 @@ void blocking_pool::supervise() noexcept {
   pthread_setname_np(pthread_self(), thread_name_.c_str());
 
   std::unique_lock lock(mutex_);
+  bool look_at_stuck_threads = false;   // at the next CPU reading
   while (!supervisor_stop_) {
     std::optional<clock::time_point> sleep_until;  // nullopt: until poked
     std::optional<clock::time_point> next_expiry;
@@ -65,8 +66,7 @@ void blocking_pool::supervise() noexcept {
       }
       lock.unlock();
       start_thread(record);  // ~14 µs in pthread_create, off the async workers
-      look_at_stuck_threads_ = false;   // a window with a start is judged again soon
-      relock_with_cpu_reading(lock);
+      relock_with_cpu_reading(lock, false);   // a window with a start is judged again soon
       continue;
     }
     if (next_expiry && (!sleep_until || *next_expiry < *sleep_until)) sleep_until = next_expiry;
@@ -74,23 +74,25 @@ void blocking_pool::supervise() noexcept {
     // compares it atomically, so a poke after the unlock is not lost.
     const std::uint32_t seen = supervisor_seq_.load(std::memory_order_relaxed);
     // The threads' states matter only if nothing has finished this window.
-    look_at_stuck_threads_ = completed_ == window_.completed;
+    look_at_stuck_threads = completed_ == window_.completed;
     lock.unlock();
     futex_wait(supervisor_seq_, seen, sleep_until);
     // A deadline means a job became due (or expired): a start may be judged
     // next. A poke alone (a job just queued) leads to such a sleep first.
-    if (sleep_until || judge_requested_.load(std::memory_order_relaxed)) relock_with_cpu_reading(lock);
+    if (sleep_until || judge_requested_.load(std::memory_order_relaxed))
+      relock_with_cpu_reading(lock, look_at_stuck_threads);
     else lock.lock();
     if (judge_requested_.exchange(false, std::memory_order_relaxed)) is_cpu_bound_locked(clock::now());
   }
 }
 
-void blocking_pool::relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock) noexcept {
+void blocking_pool::relock_with_cpu_reading(std::unique_lock<blocking_sync::spin_mutex>& lock,
+                                            bool look_at_stuck_threads) noexcept {
   // Read here, unlocked: it costs system calls (~5 µs), and a supervisor
   // preempted inside them while holding mutex_ would hold up every submitter,
   // async workers included.
   const std::optional<std::size_t> runnable = runnable_threads();
-  const bool stuck_runnable = look_at_stuck_threads_ && stuck_threads_runnable();
+  const bool stuck_runnable = look_at_stuck_threads && stuck_threads_runnable();
   lock.lock();
   runnable_threads_ = runnable;
   stuck_threads_runnable_ = stuck_runnable;
@@ -151,10 +153,7 @@ bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& recor
   if (idle_ != nullptr) {
     // Held back while the threads were limited by CPU: an idle thread takes
     // the oldest job, no start needed.
-    woken = idle_;
-    remove_idle_locked(*woken);
-    woken->job_ = pop_front_locked();
-    ++jobs_taken_;
+    woken = &claim_idle_locked(*pop_front_locked());   // head_ is not null: checked above
     return true;
   }
   record = begin_start_locked();

@@ -51,16 +51,11 @@ std::optional<bool> is_runnable(pid_t tid) noexcept {
   return text[paren + 2] == 'R';
 }
 
-namespace {
-
-// The CPUs the calling thread may run on (taskset, cpusets), not all online ones.
 std::size_t usable_cpus() noexcept {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   return std::max(1U, std::thread::hardware_concurrency());
 }
-
-}  // namespace
 
 bool cpus_oversubscribed() noexcept {
   using clock = std::chrono::steady_clock;

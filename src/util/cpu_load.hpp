@@ -23,6 +23,10 @@ std::optional<std::size_t> runnable_threads() noexcept;
 /// Costs ~5 µs.
 std::optional<bool> is_runnable(pid_t tid) noexcept;
 
+/// The CPUs the calling thread may run on (its affinity: taskset, cpusets),
+/// not all online ones; at least 1.
+std::size_t usable_cpus() noexcept;
+
 /// More threads runnable than the caller may use CPUs (its affinity), from a
 /// runnable_threads() reading shared process-wide and refreshed at most once
 /// a millisecond, so a hot path may ask. False if the file cannot be read.

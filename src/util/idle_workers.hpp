@@ -7,7 +7,7 @@
 // job, the two take turns by sched_yield — and under EEVDF a yield returns at
 // once while the other thread has had more than its share, so each hand-off
 // waits for the scheduler to notice (blocking_roundtrip with a co-runner:
-// 8.2 µs, where a futex ping-pong on one CPU takes 3.7, research/limits.md).
+// 8.2 µs, where a futex ping-pong on one CPU takes 3.7, limits.md §1).
 // The worker marks its CPU while it spins; a pool thread whose last job came
 // from that CPU parks instead of spinning when it sees the mark there
 // (blocking_pool::spin_for_hand_off).

@@ -6,6 +6,7 @@
 #include <weft/time.hpp>
 
 #include "runtime/runtime_seams.hpp"
+#include "util/cpu_load.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -310,7 +311,7 @@ TEST(SpawnBlocking, APoolLimitedByCpuRunsItsJobsOnAboutAsManyThreadsAsThereAreCp
   GTEST_SKIP() << "ThreadSanitizer slows the jobs past what the rule calls short";
 #endif
 #endif
-  const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t cpus = weft::detail::usable_cpus();   // as the pool counts them
   auto rt = multi(64);
   rt.block_on([]() -> task<void> {
     std::vector<weft::join_handle<void>> sleeps;
