@@ -153,8 +153,9 @@ inline std::size_t num_threads() {
   return n;
 }
 
-/// Children of this process that have exited and are not reaped (state Z).
-inline std::size_t num_zombie_children() {
+/// Children of this process, all of them or only those that have exited
+/// and are not reaped (state Z).
+inline std::size_t count_children(bool zombies_only) {
   const std::string self = std::to_string(::getpid());
   std::size_t n = 0;
   std::error_code ec;
@@ -170,9 +171,13 @@ inline std::size_t num_zombie_children() {
     const char state = line[close + 2];
     const std::size_t ppid_at = close + 4;
     const std::string ppid = line.substr(ppid_at, line.find(' ', ppid_at) - ppid_at);
-    if (state == 'Z' && ppid == self) ++n;
+    if (ppid == self && (state == 'Z' || !zombies_only)) ++n;
   }
   return n;
 }
+
+inline std::size_t num_zombie_children() { return count_children(true); }
+/// Children of this process, running or not yet reaped.
+inline std::size_t num_children() { return count_children(false); }
 
 }  // namespace weft::test
