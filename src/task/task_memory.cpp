@@ -11,7 +11,7 @@
 //
 // Shape (mimalloc's idea, much reduced):
 // - Each thread that allocates gets a heap on its first allocation. A heap
-//   carves its blocks out of 1 MiB regions aligned to their size, each
+//   carves its blocks out of 2 MiB regions aligned to their size, each
 //   region serving one size; a region's first bytes name its heap, so a
 //   block's owner is its address rounded down. Sizes are rounded up to 16
 //   bytes; each size up to 1 KiB has its own lists and regions, and larger
@@ -85,7 +85,7 @@ namespace {
 constexpr std::size_t granule = 16;
 constexpr std::size_t max_pooled = 1024;
 constexpr std::size_t num_sizes = max_pooled / granule + 1;   // index = size in granules
-constexpr std::size_t region_size = std::size_t{1} << 20;
+constexpr std::size_t region_size = std::size_t{2} << 20;
 constexpr std::size_t region_header_size = 64;
 /// Local frees of one size between two trims: a trim walks the free list,
 /// so it is paid for by at least this many frees (and by more when most of
@@ -220,12 +220,17 @@ void new_region(heap& h, std::size_t granules) {
   char* region = static_cast<char*>(raw) + lead;
   if (lead != 0) ::munmap(raw, lead);
   if (const std::size_t tail = region_size - lead; tail != 0) ::munmap(region + region_size, tail);
-  // A size that needs a second region is a busy spawner's: fault the region
-  // in with one call rather than 256 page faults (about a quarter cheaper
-  // here). The first region is left to fault page by page, so that a thread
-  // that allocates one frame does not pay for a mebibyte. Failure (an old
-  // kernel) only loses the head start.
-  if (sc.regions_mapped++ != 0) ::madvise(region, region_size, MADV_POPULATE_WRITE);
+  // A size that needs a second region is a busy spawner's: back the region
+  // with one huge page where the kernel has one to give, and fault it in
+  // with one call rather than 512 page faults. On a VM whose page faults
+  // cost ~10 µs (bench/README, "The machine's floors") that was most of
+  // spawn_throughput's time. The first region is left to fault page by
+  // page, so that a thread that allocates one frame does not pay for 2 MiB.
+  // Failure (an old kernel, THP off) only loses the head start.
+  if (sc.regions_mapped++ != 0) {
+    ::madvise(region, region_size, MADV_HUGEPAGE);
+    ::madvise(region, region_size, MADV_POPULATE_WRITE);
+  }
   ::new (region) region_header{&h};
   sc.bump = region + region_header_size;
   sc.bump_end = region + region_size;
@@ -288,8 +293,11 @@ void trim(heap& h, std::size_t granules) noexcept {
   if (reset_current) {
     current->free_seen = 0;
     char* first = region_start(current);
-    const std::size_t used = static_cast<std::size_t>(sc.bump - first);
-    if (used > resident_after_trim) ::madvise(first + resident_after_trim, used - resident_after_trim, MADV_DONTNEED);
+    // From a page boundary (madvise refuses any other start) to the
+    // region's end, not the bump: new_region() may have faulted in the
+    // whole region.
+    char* const region = reinterpret_cast<char*>(current);
+    ::madvise(region + resident_after_trim, region_size - resident_after_trim, MADV_DONTNEED);
     sc.bump = first;
   }
   while (released != nullptr) {

@@ -92,7 +92,10 @@ TEST(TaskMemory, ABurstIsReturnedOnceIdleAndAfterShutdown) {
   ASSERT_GT(peak, baseline + (40u << 20)) << "the burst did not allocate as expected";
   const std::size_t grown = peak - baseline;
   EXPECT_LT(idle - std::min(idle, baseline), grown / 4) << "an idle runtime kept the burst's memory";
-  EXPECT_LT(after - std::min(after, baseline), grown / 8) << "the destroyed runtime left the burst's memory";
+  // A sixteenth: what a destroyed runtime may keep is each size's 64 KiB head
+  // start. (Trimming the current region used to fail in madvise, leaving a
+  // tenth of the burst resident; this bound catches that.)
+  EXPECT_LT(after - std::min(after, baseline), grown / 16) << "the destroyed runtime left the burst's memory";
 }
 
 }  // namespace
