@@ -295,8 +295,11 @@ void trim(heap& h, std::size_t granules) noexcept {
     char* first = region_start(current);
     // From a page boundary (madvise refuses any other start) to the
     // region's end, not the bump: new_region() may have faulted in the
-    // whole region.
+    // whole region. No huge page from now on: khugepaged would otherwise
+    // fill the region back to a whole one within seconds (measured: 16
+    // trimmed regions went 1 MB -> 33 MB resident in 15 s).
     char* const region = reinterpret_cast<char*>(current);
+    ::madvise(region, region_size, MADV_NOHUGEPAGE);
     ::madvise(region + resident_after_trim, region_size - resident_after_trim, MADV_DONTNEED);
     sc.bump = first;
   }

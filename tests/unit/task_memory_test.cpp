@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <malloc.h>
 #include <thread>
 #include <unistd.h>
@@ -37,6 +38,26 @@ std::size_t resident_bytes() {
     std::fclose(f);
   }
   return static_cast<std::size_t>(resident) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Mappings marked for huge pages (VmFlags `hg`) that are only partly
+/// resident: khugepaged fills such a mapping back to whole huge pages within
+/// seconds, so a trimmed region must not be one of them.
+std::size_t partly_resident_huge_mappings() {
+  std::FILE* f = std::fopen("/proc/self/smaps", "r");
+  if (f == nullptr) return 0;
+  std::size_t found = 0;
+  long size_kb = 0;
+  long rss_kb = 0;
+  char line[512];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    long kb = 0;
+    if (std::sscanf(line, "Size: %ld kB", &kb) == 1) size_kb = kb;
+    else if (std::sscanf(line, "Rss: %ld kB", &kb) == 1) rss_kb = kb;
+    else if (std::strncmp(line, "VmFlags:", 8) == 0 && std::strstr(line, " hg") != nullptr && rss_kb < size_kb) ++found;
+  }
+  std::fclose(f);
+  return found;
 }
 
 /// A task whose frame holds `N` bytes across its suspension.
@@ -84,6 +105,7 @@ TEST(TaskMemory, ABurstIsReturnedOnceIdleAndAfterShutdown) {
     // The workers go idle (and trim) within microseconds; give them time.
     std::this_thread::sleep_for(200ms);
     idle = resident_bytes();
+    EXPECT_EQ(partly_resident_huge_mappings(), 0u) << "a trimmed region khugepaged would fill again";
   }
   const std::size_t after = resident_bytes();
   const auto mb = [](std::size_t b) { return static_cast<double>(b) / (1 << 20); };
@@ -96,6 +118,7 @@ TEST(TaskMemory, ABurstIsReturnedOnceIdleAndAfterShutdown) {
   // start. (Trimming the current region used to fail in madvise, leaving a
   // tenth of the burst resident; this bound catches that.)
   EXPECT_LT(after - std::min(after, baseline), grown / 16) << "the destroyed runtime left the burst's memory";
+  EXPECT_EQ(partly_resident_huge_mappings(), 0u) << "a trimmed region khugepaged would fill again";
 }
 
 }  // namespace
