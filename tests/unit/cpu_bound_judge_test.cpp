@@ -132,8 +132,15 @@ TEST(CpuLoad, IsRunnableTellsABusyThreadFromASleepingOne) {
   });
   while (busy_tid.load() == 0 || sleeping_tid.load() == 0) std::this_thread::yield();
   EXPECT_EQ(weft::detail::is_runnable(busy_tid.load()), std::optional<bool>(true));
-  bool seen_asleep = false;   // it wakes every 1 ms: one look in many finds it asleep
-  for (int i = 0; i < 100 && !seen_asleep; ++i) seen_asleep = weft::detail::is_runnable(sleeping_tid.load()) == false;
+  // It wakes every 1 ms: one look in many finds it asleep. Between looks this
+  // thread sleeps too: looking without pause kept the one CPU the busy
+  // thread leaves, and the sleeper, woken, waited for it (runnable) at every
+  // look (CI, ThreadSanitizer, 2 CPUs).
+  bool seen_asleep = false;
+  for (int i = 0; i < 200 && !seen_asleep; ++i) {
+    seen_asleep = weft::detail::is_runnable(sleeping_tid.load()) == false;
+    std::this_thread::sleep_for(200us);
+  }
   EXPECT_TRUE(seen_asleep);
   stop = true;
   busy.join();
