@@ -144,6 +144,11 @@ TEST(CpuLoad, IsRunnableTellsABusyThreadFromASleepingOne) {
   EXPECT_TRUE(seen_asleep);
   stop = true;
   busy.join();
+  // join returns once the kernel has cleared the thread's tid, a moment
+  // before its /proc entry goes (CI, AddressSanitizer): wait for that.
+  const auto deadline = std::chrono::steady_clock::now() + 1s;
+  while (weft::detail::is_runnable(busy_tid.load()) != std::nullopt && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100us);
   EXPECT_EQ(weft::detail::is_runnable(busy_tid.load()), std::nullopt) << "gone";
 }
 
