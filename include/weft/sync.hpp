@@ -2,7 +2,8 @@
 #pragma once
 /// @file
 /// Shared state and message passing between tasks: `mutex`, `semaphore`,
-/// `notify`, and the channels `oneshot`, `mpsc`, `broadcast` and `watch`.
+/// `notify`, the channels `oneshot`, `mpsc`, `broadcast` and `watch`, and
+/// `join_set` (weft/join_set.hpp, which DESIGN §5 lists with them).
 ///
 /// Every waiting operation here follows the same rules:
 /// * Resumes on: at once, on the awaiting thread, if it can complete
@@ -20,6 +21,7 @@
 ///   awaited, so it can be passed to weft::timeout.
 
 #include <weft/channel_closed.hpp>
+#include <weft/join_set.hpp>
 #include <weft/sync/broadcast.hpp>
 #include <weft/sync/mpsc.hpp>
 #include <weft/sync/mutex.hpp>

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -270,6 +271,51 @@ TEST(Mpsc, CloseLetsTheQueueDrain) {
     co_return got;
   };
   EXPECT_EQ(rt.block_on(body()), (std::vector<int>{1, 2}));
+}
+
+// DESIGN §5 writes `co_await tx.send(v) -> bool` for both kinds of channel:
+// generic code awaits either sender's send the same way. The unbounded one
+// has queued the value when send() returns; awaiting only reads the bool.
+template <class Sender>
+task<std::pair<bool, bool>> send_awaited_then_plain(Sender& tx, int v) {
+  const bool awaited = co_await tx.send(v);
+  const bool plain = co_await tx.send(v + 1);
+  co_return std::pair{awaited, plain};
+}
+
+TEST(Mpsc, SendIsAwaitedTheSameWayOnBothKindsOfChannel) {
+  auto rt = single();
+  auto body = []() -> task<void> {
+    auto [tx, rx] = weft::mpsc::channel<int>(4);
+    auto [utx, urx] = weft::mpsc::unbounded_channel<int>();
+    EXPECT_EQ(co_await send_awaited_then_plain(tx, 1), std::pair(true, true));
+    EXPECT_EQ(co_await send_awaited_then_plain(utx, 10), std::pair(true, true));
+    const auto sent = utx.send(12);   // queued now, whether or not it is awaited
+    EXPECT_TRUE(sent);
+    EXPECT_EQ(*co_await rx.recv(), 1);
+    EXPECT_EQ(*co_await rx.recv(), 2);
+    for (int want : {10, 11, 12}) EXPECT_EQ(*co_await urx.recv(), want);
+    urx.close();
+    EXPECT_FALSE(co_await utx.send(13));
+    EXPECT_FALSE(utx.send(14));
+  };
+  rt.block_on(body());
+}
+
+task<int> give(int v) { co_return v; }
+
+// sync.hpp alone (the first include of this file) gives join_set, which
+// DESIGN §5 lists with the sync types; nothing else included here has it.
+TEST(Sync, JoinSetComesWithSyncHpp) {
+  auto rt = multi();
+  auto body = []() -> task<int> {
+    weft::join_set<int> set;
+    for (int i = 1; i <= 3; ++i) set.spawn(give(i));
+    int sum = 0;
+    while (auto r = co_await set.join_next()) sum += r->value();
+    co_return sum;
+  };
+  EXPECT_EQ(rt.block_on(body()), 6);
 }
 
 TEST(Mpsc, UnboundedSendFromBlockingClosuresAndForeignThreads) {

@@ -36,6 +36,23 @@ enum class try_recv_error {
   disconnected,   ///< nothing queued, and every sender is gone (or the receiver closed)
 };
 
+/// What unbounded_sender::send() gives: true if the value was queued, false
+/// if the receiver is gone or closed. It converts to bool, and it may also be
+/// co_awaited (ready at once, giving the same bool), so that
+/// `co_await tx.send(v)` reads the same for both kinds of channel.
+class send_result {
+public:
+  constexpr explicit send_result(bool sent) noexcept : sent_(sent) {}
+  constexpr operator bool() const noexcept { return sent_; }   // implicit: it is the bool send() used to give
+
+  constexpr bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) const noexcept {}   // never called: always ready
+  constexpr bool await_resume() const noexcept { return sent_; }
+
+private:
+  bool sent_;
+};
+
 /// Creates a bounded channel holding at most `capacity` queued messages:
 /// `auto [tx, rx] = weft::mpsc::channel<int>(64);`
 ///
@@ -157,9 +174,10 @@ private:
 
 /// A sending handle of an unbounded channel; copy it for more producers.
 ///
-/// send() is a plain call, not an awaitable: it never waits, so it may be
-/// used from any thread, inside or outside the runtime (a blocking closure,
-/// a std::thread). Thread safety: as sender.
+/// send() is a plain call: it never waits, so it may be used from any
+/// thread, inside or outside the runtime (a blocking closure, a
+/// std::thread); in a task, `co_await tx.send(v)` works too (send_result).
+/// Thread safety: as sender.
 template <std::move_constructible T>
 class unbounded_sender {
 public:
@@ -184,9 +202,10 @@ public:
 
   /// Queues `value` and wakes the receiver (which resumes on a worker of
   /// its runtime, never inline here). False if the receiver is gone or
-  /// closed: then `value` is dropped.
+  /// closed: then `value` is dropped. The value is queued by the call
+  /// itself; awaiting the result only reads it.
   /// Errors: what T's move constructor or the queue's allocation throws.
-  bool send(T value) { return checked().push(std::move(value)); }
+  send_result send(T value) { return send_result(checked().push(std::move(value))); }
 
   /// True once the receiver is gone or closed.
   bool is_closed() const { return checked().is_closed(); }
