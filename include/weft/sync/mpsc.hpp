@@ -42,11 +42,16 @@ enum class try_recv_error {
 /// `co_await tx.send(v)` reads the same for both kinds of channel.
 class send_result {
 public:
+  /// What send() did: `sent` is true if the value was queued.
   constexpr explicit send_result(bool sent) noexcept : sent_(sent) {}
-  constexpr operator bool() const noexcept { return sent_; }   // implicit: it is the bool send() used to give
+  /// True if the value was queued (implicit: it stands for the bool).
+  constexpr operator bool() const noexcept { return sent_; }
 
+  /// Always true: the send is over when send() returns.
   constexpr bool await_ready() const noexcept { return true; }
-  void await_suspend(std::coroutine_handle<>) const noexcept {}   // never called: always ready
+  /// Never called (await_ready is true); here for the awaiter interface.
+  void await_suspend(std::coroutine_handle<>) const noexcept {}
+  /// True if the value was queued.
   constexpr bool await_resume() const noexcept { return sent_; }
 
 private:
