@@ -277,10 +277,10 @@ TEST(Mpsc, CloseLetsTheQueueDrain) {
 // generic code awaits either sender's send the same way. The unbounded one
 // has queued the value when send() returns; awaiting only reads the bool.
 template <class Sender>
-task<std::pair<bool, bool>> send_awaited_then_plain(Sender& tx, int v) {
-  const bool awaited = co_await tx.send(v);
-  const bool plain = co_await tx.send(v + 1);
-  co_return std::pair{awaited, plain};
+task<std::pair<bool, bool>> send_two(Sender& tx, int v) {
+  const bool first = co_await tx.send(v);
+  const bool second = co_await tx.send(v + 1);
+  co_return std::pair{first, second};
 }
 
 TEST(Mpsc, SendIsAwaitedTheSameWayOnBothKindsOfChannel) {
@@ -288,8 +288,8 @@ TEST(Mpsc, SendIsAwaitedTheSameWayOnBothKindsOfChannel) {
   auto body = []() -> task<void> {
     auto [tx, rx] = weft::mpsc::channel<int>(4);
     auto [utx, urx] = weft::mpsc::unbounded_channel<int>();
-    EXPECT_EQ(co_await send_awaited_then_plain(tx, 1), std::pair(true, true));
-    EXPECT_EQ(co_await send_awaited_then_plain(utx, 10), std::pair(true, true));
+    EXPECT_EQ(co_await send_two(tx, 1), std::pair(true, true));
+    EXPECT_EQ(co_await send_two(utx, 10), std::pair(true, true));
     const auto sent = utx.send(12);   // queued now, whether or not it is awaited
     EXPECT_TRUE(sent);
     EXPECT_EQ(*co_await rx.recv(), 1);

@@ -7,6 +7,8 @@
 
 #include "util/cpu_load.hpp"
 
+#include "weft_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -132,24 +134,22 @@ TEST(CpuLoad, IsRunnableTellsABusyThreadFromASleepingOne) {
   });
   while (busy_tid.load() == 0 || sleeping_tid.load() == 0) std::this_thread::yield();
   EXPECT_EQ(weft::detail::is_runnable(busy_tid.load()), std::optional<bool>(true));
-  // It wakes every 1 ms: one look in many finds it asleep. Between looks this
-  // thread sleeps too: looking without pause kept the one CPU the busy
-  // thread leaves, and the sleeper, woken, waited for it (runnable) at every
-  // look (CI, ThreadSanitizer, 2 CPUs).
-  bool seen_asleep = false;
-  for (int i = 0; i < 200 && !seen_asleep; ++i) {
-    seen_asleep = weft::detail::is_runnable(sleeping_tid.load()) == false;
-    std::this_thread::sleep_for(200us);
-  }
-  EXPECT_TRUE(seen_asleep);
+  // It wakes every 1 ms: one look in many finds it asleep. Each look sleeps
+  // first: looking without pause kept the one CPU the busy thread leaves,
+  // and the sleeper, woken, waited for it (runnable) at every look (CI,
+  // ThreadSanitizer, 2 CPUs).
+  EXPECT_TRUE(weft::test::eventually(
+      [&] {
+        std::this_thread::sleep_for(200us);
+        return weft::detail::is_runnable(sleeping_tid.load()) == false;
+      },
+      1s));
   stop = true;
   busy.join();
   // join returns once the kernel has cleared the thread's tid, a moment
   // before its /proc entry goes (CI, AddressSanitizer): wait for that.
-  const auto deadline = std::chrono::steady_clock::now() + 1s;
-  while (weft::detail::is_runnable(busy_tid.load()) != std::nullopt && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(100us);
-  EXPECT_EQ(weft::detail::is_runnable(busy_tid.load()), std::nullopt) << "gone";
+  EXPECT_TRUE(weft::test::eventually([&] { return weft::detail::is_runnable(busy_tid.load()) == std::nullopt; }, 1s))
+      << "gone";
 }
 
 TEST(CpuLoad, RunnableThreadsCountsTheCallerAndBusyThreads) {
