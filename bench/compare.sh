@@ -6,8 +6,8 @@
 # and prints a Markdown table of the medians with the weft/Tokio and
 # weft/Asio ratios; draws the latency workloads with gnuplot.
 #
-#   bench/compare.sh [--rounds N] [--noisy] [--quick] [--out DIR] [--timeout S]
-#                    [--connections C] [--http-duration S] [bench ...]
+#   bench/compare.sh [--rounds N] [--noisy | --every-cpu-busy] [--quick] [--out DIR]
+#                    [--timeout S] [--connections C] [--http-duration S] [bench ...]
 #
 # --quick and the bench names are passed to all three programs; the name
 # http_sqlite selects the service run (default: everything). Each round runs
@@ -15,9 +15,11 @@
 # (interleaved, so that a change in the machine's load hits all alike).
 # --noisy runs a co-runner for the whole run, so during every program's run:
 # a plain busy loop at default priority pinned with taskset to the last CPU.
+# --every-cpu-busy runs one such busy loop pinned to each CPU instead (a host
+# that another program keeps fully busy; not a DESIGN §7 target).
 # The service gets --connections C keep-alive connections (default 64) for
 # --http-duration S seconds (default 10; 3 with --quick).
-# Raw output goes to bench/results/<date>[-noisy]/ (or DIR):
+# Raw output goes to bench/results/<date>[-noisy|-busy]/ (or DIR):
 # round<k>-<impl>.jsonl (stdout), .stderr, .rc, and round<k>-<impl>.http.*
 # for the service; meta.txt (machine, load, git revision, co-runner);
 # table.md, rounds.md, latency.dat, latency.gp and latency.png.
@@ -40,7 +42,7 @@ http_load="$peers/tokio-http-sqlite/load.sh"
 rounds=1
 out=""
 per_run_timeout=1800
-noisy=0
+noisy=0   # 1: a co-runner on the last CPU; 2: one on every CPU
 connections=64
 http_duration=""
 quick=0
@@ -51,12 +53,13 @@ while (($#)); do
     --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
     --rounds=*) rounds="${1#*=}"; shift ;;
     --noisy) noisy=1; shift ;;
+    --every-cpu-busy) noisy=2; shift ;;
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
     --timeout) per_run_timeout="${2:?--timeout needs seconds}"; shift 2 ;;
     --connections) connections="${2:?--connections needs a number}"; shift 2 ;;
     --http-duration) http_duration="${2:?--http-duration needs seconds}"; shift 2 ;;
     --quick) args+=(--quick); quick=1; shift ;;
-    -h|--help) sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     http_sqlite) names+=("$1"); shift ;;
     *) args+=("$1"); names+=("$1"); shift ;;
@@ -78,7 +81,8 @@ fi
 
 if [[ -z "$out" ]]; then
   out="$here/results/$(date +%F)"
-  ((noisy)) && out="$out-noisy"
+  ((noisy == 1)) && out="$out-noisy"
+  ((noisy == 2)) && out="$out-busy"
   # Never mix two runs of the same day: a second run gets the time too.
   if compgen -G "$out/round*-*.jsonl" >/dev/null; then out="$out-$(date +%H%M%S)"; fi
 fi
@@ -94,7 +98,7 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr)"
   echo "weft: $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
   echo "weft-bench: $weft_bench, built $(date -Is -r "$weft_bench" 2>/dev/null || echo '(missing)')"
-  echo "args: --rounds $rounds$( ((noisy)) && echo ' --noisy') ${args[*]:-}$( ((run_http)) && echo " http_sqlite: --connections $connections --http-duration $http_duration")"
+  echo "args: --rounds $rounds$( ((noisy == 1)) && echo ' --noisy')$( ((noisy == 2)) && echo ' --every-cpu-busy') ${args[*]:-}$( ((run_http)) && echo " http_sqlite: --connections $connections --http-duration $http_duration")"
   echo "load before: $(uptime)"
 } > "$out/meta.txt"
 
@@ -112,14 +116,16 @@ if ((run_http)) && [[ -z "${TOKIO_HTTP_RUN:-}" ]]; then
   fi
 fi
 
-# --- co-runner (--noisy): a busy loop pinned to the last CPU ----------------
-co_pid=""
+# --- co-runners (--noisy, --every-cpu-busy): busy loops pinned to CPUs -------
+co_pids=()
 stop_co_runner() {
-  [[ -n "$co_pid" ]] || return 0
-  local ticks; ticks="$(awk '{print $14 + $15}' "/proc/$co_pid/stat" 2>/dev/null || echo '?')"
-  kill "$co_pid" 2>/dev/null; wait "$co_pid" 2>/dev/null
-  echo "co-runner: used $ticks clock ticks of CPU ($(getconf CLK_TCK)/s)" >> "$out/meta.txt"
-  co_pid=""
+  local pid ticks
+  for pid in "${co_pids[@]}"; do
+    ticks="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo '?')"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    echo "co-runner $pid: used $ticks clock ticks of CPU ($(getconf CLK_TCK)/s)" >> "$out/meta.txt"
+  done
+  co_pids=()
 }
 http_tmp=""
 cleanup() { stop_co_runner; [[ -n "$http_tmp" ]] && rm -rf "$http_tmp"; }
@@ -129,11 +135,14 @@ if ((noisy)); then
   if ! command -v taskset >/dev/null 2>&1; then
     echo "compare.sh: --noisy needs taskset (util-linux)" >&2; exit 1
   fi
-  co_cpu=$(($(nproc) - 1))
-  taskset -c "$co_cpu" bash -c 'while :; do :; done' &
-  co_pid=$!
-  echo "co-runner: busy loop (bash), default priority, pinned to CPU $co_cpu, pid $co_pid, for the whole run" >> "$out/meta.txt"
-  echo "co-runner: busy loop pinned to CPU $co_cpu (pid $co_pid)" >&2
+  co_cpus=$(($(nproc) - 1))
+  ((noisy == 2)) && co_cpus="$(seq -s ' ' 0 $(($(nproc) - 1)))"
+  for co_cpu in $co_cpus; do
+    taskset -c "$co_cpu" bash -c 'while :; do :; done' &
+    co_pids+=($!)
+    echo "co-runner: busy loop (bash), default priority, pinned to CPU $co_cpu, pid $!, for the whole run" >> "$out/meta.txt"
+    echo "co-runner: busy loop pinned to CPU $co_cpu (pid $!)" >&2
+  done
 fi
 
 # run <impl> <round> <command...>: stdout -> .jsonl, stderr -> .stderr, status -> .rc
@@ -239,7 +248,7 @@ if ! grep -q '^"' "$out/latency.dat"; then
   echo "compare.sh: no chart: no latency workload was run" >&2
   exit 0
 fi
-title="latency, medians of $rounds round(s)$( ((noisy)) && echo ', busy co-runner on one CPU') — $(date +%F), $(nproc) vCPUs ${cpu:-}"
+title="latency, medians of $rounds round(s)$( ((noisy == 1)) && echo ', busy co-runner on one CPU')$( ((noisy == 2)) && echo ', busy co-runner on every CPU') — $(date +%F), $(nproc) vCPUs ${cpu:-}"
 cat > "$out/latency.gp" <<EOF
 set terminal pngcairo size 1200,600 font ",10"
 set output "$out/latency.png"
