@@ -133,7 +133,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 if ((noisy)); then
   if ! command -v taskset >/dev/null 2>&1; then
-    echo "compare.sh: --noisy needs taskset (util-linux)" >&2; exit 1
+    echo "compare.sh: --noisy and --every-cpu-busy need taskset (util-linux)" >&2; exit 1
   fi
   co_cpus=$(($(nproc) - 1))
   ((noisy == 2)) && co_cpus="$(seq -s ' ' 0 $(($(nproc) - 1)))"
