@@ -42,7 +42,10 @@ http_load="$peers/tokio-http-sqlite/load.sh"
 rounds=1
 out=""
 per_run_timeout=1800
-noisy=0   # 1: a co-runner on the last CPU; 2: one on every CPU
+# Co-runners (--noisy, --every-cpu-busy): the option as given, the CPUs a
+# busy loop is pinned to (empty: none), and how the output folder and the
+# chart name them.
+co_flag=""; co_cpus=""; co_suffix=""; co_label=""
 connections=64
 http_duration=""
 quick=0
@@ -52,8 +55,9 @@ while (($#)); do
   case "$1" in
     --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
     --rounds=*) rounds="${1#*=}"; shift ;;
-    --noisy) noisy=1; shift ;;
-    --every-cpu-busy) noisy=2; shift ;;
+    --noisy) co_flag=--noisy; co_cpus=$(($(nproc) - 1)); co_suffix=-noisy; co_label='busy co-runner on one CPU'; shift ;;
+    --every-cpu-busy) co_flag=--every-cpu-busy; co_cpus="$(seq -s ' ' 0 $(($(nproc) - 1)))"; co_suffix=-busy
+      co_label='busy co-runner on every CPU'; shift ;;
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
     --timeout) per_run_timeout="${2:?--timeout needs seconds}"; shift 2 ;;
     --connections) connections="${2:?--connections needs a number}"; shift 2 ;;
@@ -81,8 +85,7 @@ fi
 
 if [[ -z "$out" ]]; then
   out="$here/results/$(date +%F)"
-  ((noisy == 1)) && out="$out-noisy"
-  ((noisy == 2)) && out="$out-busy"
+  out="$out$co_suffix"
   # Never mix two runs of the same day: a second run gets the time too.
   if compgen -G "$out/round*-*.jsonl" >/dev/null; then out="$out-$(date +%H%M%S)"; fi
 fi
@@ -98,7 +101,7 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr)"
   echo "weft: $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes in src/ include/)')"
   echo "weft-bench: $weft_bench, built $(date -Is -r "$weft_bench" 2>/dev/null || echo '(missing)')"
-  echo "args: --rounds $rounds$( ((noisy == 1)) && echo ' --noisy')$( ((noisy == 2)) && echo ' --every-cpu-busy') ${args[*]:-}$( ((run_http)) && echo " http_sqlite: --connections $connections --http-duration $http_duration")"
+  echo "args: --rounds $rounds${co_flag:+ $co_flag} ${args[*]:-}$( ((run_http)) && echo " http_sqlite: --connections $connections --http-duration $http_duration")"
   echo "load before: $(uptime)"
 } > "$out/meta.txt"
 
@@ -131,12 +134,10 @@ http_tmp=""
 cleanup() { stop_co_runner; [[ -n "$http_tmp" ]] && rm -rf "$http_tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-if ((noisy)); then
+if [[ -n "$co_cpus" ]]; then
   if ! command -v taskset >/dev/null 2>&1; then
-    echo "compare.sh: --noisy and --every-cpu-busy need taskset (util-linux)" >&2; exit 1
+    echo "compare.sh: $co_flag needs taskset (util-linux)" >&2; exit 1
   fi
-  co_cpus=$(($(nproc) - 1))
-  ((noisy == 2)) && co_cpus="$(seq -s ' ' 0 $(($(nproc) - 1)))"
   for co_cpu in $co_cpus; do
     taskset -c "$co_cpu" bash -c 'while :; do :; done' &
     co_pids+=($!)
@@ -248,7 +249,7 @@ if ! grep -q '^"' "$out/latency.dat"; then
   echo "compare.sh: no chart: no latency workload was run" >&2
   exit 0
 fi
-title="latency, medians of $rounds round(s)$( ((noisy == 1)) && echo ', busy co-runner on one CPU')$( ((noisy == 2)) && echo ', busy co-runner on every CPU') — $(date +%F), $(nproc) vCPUs ${cpu:-}"
+title="latency, medians of $rounds round(s)${co_label:+, $co_label} — $(date +%F), $(nproc) vCPUs ${cpu:-}"
 cat > "$out/latency.gp" <<EOF
 set terminal pngcairo size 1200,600 font ",10"
 set output "$out/latency.png"
