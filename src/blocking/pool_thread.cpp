@@ -43,6 +43,7 @@ void* blocking_pool::thread_entry(void* record) noexcept {
 
 void blocking_pool::run_thread(pool_thread& self) noexcept {
   this_thread_blocking_pool = this;
+  count_awake_runtime_threads(1);   // until it parks or exits (util/cpu_load.hpp)
   self.tid_.store(gettid(), std::memory_order_relaxed);
   pthread_setname_np(pthread_self(), thread_name_.c_str());
   if (config_.sched_batch) {
@@ -137,6 +138,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     if (todo) run_after_unlock(*todo);
   }
   // Thread exit
+  count_awake_runtime_threads(-1);
   exit_thread(self);
 }
 
@@ -185,10 +187,12 @@ blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
   // pairs with the release exchange in hand_off().
   if (self.signal_.compare_exchange_strong(seen, signal_parked, std::memory_order_acquire, std::memory_order_acquire)) {
     bool timed_out = false;
+    count_awake_runtime_threads(-1);
     // acquire: as above.
     while (!timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {
       timed_out = !futex_wait(self.signal_, signal_parked, deadline);
     }
+    count_awake_runtime_threads(1);
     if (timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {
       {
         std::lock_guard lock(mutex_);
@@ -219,7 +223,11 @@ bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
   const auto submitter_waits_here = [&] {
     return self.last_submit_cpu_ == sched_getcpu() && idle_worker_spin::on_this_cpu() && cpus_oversubscribed();
   };
-  if (submitter_waits_here()) return notified_now();
+  // Another program holds every CPU: each yield between spin passes would
+  // hand it a time slice, and a job handed to us meanwhile would wait that
+  // long (2.6 ms at the median). Park: a futex wake gets a CPU within the
+  // scheduler's wake-up latency.
+  if (submitter_waits_here() || every_cpu_taken()) return notified_now();
   // relaxed: a heuristic cap on burnt CPU; no data is published through it.
   if (num_spinning_.fetch_add(1, std::memory_order_relaxed) >= max_spinners_) {
     num_spinning_.fetch_sub(1, std::memory_order_relaxed);

@@ -61,6 +61,7 @@
 #include "scheduler/scheduler.hpp"
 
 #include "task/task_memory.hpp"
+#include "util/cpu_load.hpp"
 #include "util/cpu_relax.hpp"
 #include "util/idle_workers.hpp"
 #include "util/os_thread.hpp"
@@ -83,7 +84,8 @@ constexpr std::uint32_t inject_check_interval = 61;
 // worker is the one in the driver). Between passes it yields, so a thread
 // that shares this CPU — often the very pool thread about to hand us work —
 // can run. Bounded by the clock, never by a count of yields: under load one
-// yield can last a whole time slice.
+// yield can last a whole time slice; while another program holds every CPU
+// the worker does not spin at all (every_cpu_taken, util/cpu_load.hpp).
 constexpr auto spin_time = std::chrono::microseconds(20);
 constexpr int spins_per_clock_read = 16;
 // How often a busy worker checks for due timers between maintenance passes.
@@ -290,6 +292,7 @@ void scheduler::poll_task(worker& w, task_header& task) noexcept {
 }
 
 void scheduler::set_awake(bool awake) noexcept {
+  count_awake_runtime_threads(awake ? 1 : -1);
   if (!awake) {
     num_awake_.fetch_sub(1);   // seq_cst: see activity_signal.hpp
     return;
@@ -325,6 +328,9 @@ task_header* scheduler::steal(worker& w) noexcept {
 }
 
 bool scheduler::spin_for_work(worker& w) noexcept {
+  // Another program holds every CPU: a yield would hand it a time slice
+  // while the driver (and so the next due timer) waits for us. Sleep.
+  if (every_cpu_taken()) return has_work();
   const idle_worker_spin mark_cpu;   // a pool thread here gives way (see there)
   const auto until = std::chrono::steady_clock::now() + spin_time;
   do {

@@ -2,7 +2,8 @@
 #pragma once
 // How many threads want a CPU right now, which the blocking pool reads to
 // tell "every CPU is taken" from "its threads are blocked" (blocking/pool.hpp,
-// "Why a supervisor thread").
+// "Why a supervisor thread"), and the spinning threads read to tell whether
+// another program holds every CPU (every_cpu_taken).
 #include <cstddef>
 #include <optional>
 
@@ -31,5 +32,21 @@ std::size_t usable_cpus() noexcept;
 /// runnable_threads() reading shared process-wide and refreshed at most once
 /// a millisecond, so a hot path may ask. False if the file cannot be read.
 bool cpus_oversubscribed() noexcept;
+
+/// This process's runtime threads that are awake (async workers, blocking
+/// pool threads; running, runnable or blocked in a job, not parked): each
+/// adds 1 as it comes up or out of a park and takes it back as it parks or
+/// exits. What runnable_threads() counts beyond them is another program's.
+void count_awake_runtime_threads(int delta) noexcept;
+
+/// Threads other than this process's awake runtime threads (another
+/// program's, or this process's own plain threads) want at least as many
+/// CPUs as the caller may use. A thread that spins for work with a
+/// sched_yield between passes would then only hand them time slices, and
+/// work handed to it meanwhile would wait as long: it should park (bench/
+/// README, "Every CPU taken"). From the reading cpus_oversubscribed() shares.
+/// A runtime thread blocked in a job counts as awake: then this errs towards
+/// false, the old behaviour.
+bool every_cpu_taken() noexcept;
 
 }  // namespace weft::detail

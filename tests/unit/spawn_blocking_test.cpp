@@ -14,6 +14,7 @@
 #include <atomic>
 #include <algorithm>
 #include <charconv>
+#include <csignal>
 #include <chrono>
 #include <expected>
 #include <functional>
@@ -28,6 +29,9 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -295,6 +299,59 @@ TEST(SpawnBlocking, IdleThreadsExitAfterKeepAlive) {
   EXPECT_EQ(rt.metrics().blocking_threads_started, 4u);
   EXPECT_TRUE(weft::test::eventually([&] { return rt.metrics().blocking_threads == 0; }));
   EXPECT_EQ(rt.metrics().idle_blocking_threads, 0u);
+}
+
+// Every CPU taken by a busy loop of another program (a fully loaded host): a
+// round trip through the pool must not wait for the busy loops' time slices.
+// Before every_cpu_taken (util/cpu_load.hpp), the pool thread that finished
+// a job spun for the next one with sched_yield between passes; each yield
+// handed the CPU to the busy loop for a whole slice, and the next job,
+// handed to the spinner meanwhile, waited as long: 2.6 ms at the median
+// (bench/README, "Every CPU taken").
+TEST(SpawnBlocking, RoundTripsDoNotWaitForTimeSlicesWhileAnotherProgramTakesEveryCpu) {
+  cpu_set_t usable;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof usable, &usable), 0);
+  std::vector<pid_t> hogs;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (!CPU_ISSET(c, &usable)) continue;
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {   // only async-signal-safe calls here: pin, then spin until killed
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(c, &one);
+      sched_setaffinity(0, sizeof one, &one);
+      for (volatile bool forever = true; forever;) {}
+      _exit(0);
+    }
+    hogs.push_back(child);
+  }
+  const auto kill_hogs = [&] {
+    for (const pid_t child : hogs) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+    }
+  };
+  std::vector<double> round_trips_us;
+  try {
+    auto rt = multi();
+    round_trips_us = rt.block_on([]() -> task<std::vector<double>> {
+      std::vector<double> us;
+      for (int i = 0; i < 300; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        co_await weft::spawn_blocking([] {});
+        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      }
+      co_return us;
+    }());
+  } catch (...) {
+    kill_hogs();
+    throw;
+  }
+  kill_hogs();
+  std::sort(round_trips_us.begin(), round_trips_us.end());
+  EXPECT_LT(round_trips_us[round_trips_us.size() / 2], 1000.0)
+      << "median round trip in µs, with a busy loop on every CPU; p90 " << round_trips_us[270];
 }
 
 // DESIGN §4: while the pool's threads are limited by CPU, a job waits for a
