@@ -43,7 +43,6 @@ void* blocking_pool::thread_entry(void* record) noexcept {
 
 void blocking_pool::run_thread(pool_thread& self) noexcept {
   this_thread_blocking_pool = this;
-  count_awake_runtime_threads(1);   // until it parks or exits (util/cpu_load.hpp)
   self.tid_.store(gettid(), std::memory_order_relaxed);
   pthread_setname_np(pthread_self(), thread_name_.c_str());
   if (config_.sched_batch) {
@@ -138,7 +137,6 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
     if (todo) run_after_unlock(*todo);
   }
   // Thread exit
-  count_awake_runtime_threads(-1);
   exit_thread(self);
 }
 
@@ -179,7 +177,10 @@ blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noex
 }
 
 blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
-  if (spin_for_hand_off(self)) return self.job_;
+  count_own_runnable_threads(1);   // a spinning pool thread is the runtime's own (util/cpu_load.hpp)
+  const bool handed = spin_for_hand_off(self);
+  count_own_runnable_threads(-1);
+  if (handed) return self.job_;
 
   const auto deadline = saturating_add(clock::now(), config_.keep_alive);   // max(): never
   std::uint32_t seen = signal_empty;
@@ -187,12 +188,10 @@ blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
   // pairs with the release exchange in hand_off().
   if (self.signal_.compare_exchange_strong(seen, signal_parked, std::memory_order_acquire, std::memory_order_acquire)) {
     bool timed_out = false;
-    count_awake_runtime_threads(-1);
     // acquire: as above.
     while (!timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {
       timed_out = !futex_wait(self.signal_, signal_parked, deadline);
     }
-    count_awake_runtime_threads(1);
     if (timed_out && self.signal_.load(std::memory_order_acquire) == signal_parked) {
       {
         std::lock_guard lock(mutex_);

@@ -292,7 +292,7 @@ void scheduler::poll_task(worker& w, task_header& task) noexcept {
 }
 
 void scheduler::set_awake(bool awake) noexcept {
-  count_awake_runtime_threads(awake ? 1 : -1);
+  count_own_runnable_threads(awake ? 1 : -1);
   if (!awake) {
     num_awake_.fetch_sub(1);   // seq_cst: see activity_signal.hpp
     return;

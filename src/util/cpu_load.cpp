@@ -60,7 +60,7 @@ std::size_t usable_cpus() noexcept {
 
 namespace {
 
-std::atomic<int> awake_runtime_threads{0};
+std::atomic<int> own_runnable_threads{0};
 
 // What a runnable_threads() reading says, taken at most once a millisecond
 // and shared process-wide, so that a hot path may ask. Both false if the
@@ -84,7 +84,7 @@ load_reading current_load() noexcept {
     const auto cpus = static_cast<std::ptrdiff_t>(usable_cpus());
     const auto all = runnable ? static_cast<std::ptrdiff_t>(*runnable) : std::ptrdiff_t{0};
     oversubscribed.store(runnable && all > cpus, std::memory_order_relaxed);
-    taken.store(runnable && all - awake_runtime_threads.load(std::memory_order_relaxed) >= cpus,
+    taken.store(runnable && all - own_runnable_threads.load(std::memory_order_relaxed) >= cpus,
                 std::memory_order_relaxed);
   }
   return {oversubscribed.load(std::memory_order_relaxed), taken.load(std::memory_order_relaxed)};
@@ -94,9 +94,9 @@ load_reading current_load() noexcept {
 
 bool cpus_oversubscribed() noexcept { return current_load().oversubscribed; }
 
-void count_awake_runtime_threads(int delta) noexcept {
+void count_own_runnable_threads(int delta) noexcept {
   // relaxed: a count for a hint; nothing is published through it.
-  awake_runtime_threads.fetch_add(delta, std::memory_order_relaxed);
+  own_runnable_threads.fetch_add(delta, std::memory_order_relaxed);
 }
 
 bool every_cpu_taken() noexcept { return current_load().every_cpu_taken; }

@@ -33,20 +33,20 @@ std::size_t usable_cpus() noexcept;
 /// a millisecond, so a hot path may ask. False if the file cannot be read.
 bool cpus_oversubscribed() noexcept;
 
-/// This process's runtime threads that are awake (async workers, blocking
-/// pool threads; running, runnable or blocked in a job, not parked): each
-/// adds 1 as it comes up or out of a park and takes it back as it parks or
-/// exits. What runnable_threads() counts beyond them is another program's.
-void count_awake_runtime_threads(int delta) noexcept;
+/// Threads that want a CPU for this process's runtimes' own sake: async
+/// workers that are awake (polling tasks or searching) and blocking-pool
+/// threads spinning for their next job. Each adds 1 as it starts and takes
+/// it back as it stops. Not a pool thread running a closure: a CPU-bound
+/// closure takes a CPU as another program would, and a blocked one none.
+void count_own_runnable_threads(int delta) noexcept;
 
-/// Threads other than this process's awake runtime threads (another
-/// program's, or this process's own plain threads) want at least as many
-/// CPUs as the caller may use. A thread that spins for work with a
-/// sched_yield between passes would then only hand them time slices, and
-/// work handed to it meanwhile would wait as long: it should park (bench/
-/// README, "Every CPU taken"). From the reading cpus_oversubscribed() shares.
-/// A runtime thread blocked in a job counts as awake: then this errs towards
-/// false, the old behaviour.
+/// Threads other than those count_own_runnable_threads() counts (another
+/// program's, this process's plain threads, CPU-bound closures) want at
+/// least as many CPUs as the caller may use. A thread that spins for work
+/// with a sched_yield between passes would then only hand them time slices,
+/// and work handed to it meanwhile would wait as long: it should park
+/// (bench/README, "Every CPU taken"). From the reading cpus_oversubscribed()
+/// shares, so it may lag by a millisecond.
 bool every_cpu_taken() noexcept;
 
 }  // namespace weft::detail

@@ -240,25 +240,25 @@ TEST(CpuLoad, EveryCpuTakenSeesABusyThreadOnEachCpu) {
   stop = true;
 }
 
-// The same busy threads counted as awake runtime threads (a pool's threads
-// running CPU-bound jobs) are ours, not another program's: at moments when a
+// The same busy threads counted as the runtime's own (async workers polling
+// tasks) are not another program's: at moments when a
 // fresh reading before and after the call finds no other runnable thread,
 // the call says no — at least once in 20 such moments. Skipped if the
 // machine is never that quiet.
-TEST(CpuLoad, EveryCpuTakenDoesNotCountAwakeRuntimeThreads) {
+TEST(CpuLoad, EveryCpuTakenDoesNotCountTheRuntimesOwnThreads) {
   const std::size_t usable = weft::detail::usable_cpus();
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> started{0};
   std::vector<std::jthread> busy;
   for (std::size_t i = 0; i < usable; ++i) {
     busy.emplace_back([&] {
-      weft::detail::count_awake_runtime_threads(1);
+      weft::detail::count_own_runnable_threads(1);
       started.fetch_add(1);
       while (!stop.load(std::memory_order_relaxed)) {}
-      weft::detail::count_awake_runtime_threads(-1);
+      weft::detail::count_own_runnable_threads(-1);
     });
   }
-  weft::detail::count_awake_runtime_threads(1);   // and the caller
+  weft::detail::count_own_runnable_threads(1);   // and the caller
   while (started.load() < usable) std::this_thread::yield();
   const std::size_t ours = usable + 1;
   int quiet_moments = 0;
@@ -274,7 +274,7 @@ TEST(CpuLoad, EveryCpuTakenDoesNotCountAwakeRuntimeThreads) {
     said_no = !taken;
     ++quiet_moments;
   }
-  weft::detail::count_awake_runtime_threads(-1);
+  weft::detail::count_own_runnable_threads(-1);
   stop = true;
   ASSERT_TRUE(readable) << "/proc/loadavg unreadable";
   if (quiet_moments == 0) GTEST_SKIP() << "never only our own threads runnable in 1000 looks";
