@@ -12,8 +12,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace weft::test {
 
@@ -111,6 +116,44 @@ struct gate {
     arrived.fetch_add(1);
     open.wait();
   }
+};
+
+/// Another program that keeps every CPU busy (a fully loaded host): one
+/// child process per CPU the caller may use, pinned there, spinning until
+/// the object is destroyed.
+class busy_loops_on_every_cpu {
+public:
+  busy_loops_on_every_cpu() {
+    cpu_set_t usable;
+    if (pthread_getaffinity_np(pthread_self(), sizeof usable, &usable) != 0) return;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (!CPU_ISSET(cpu, &usable)) continue;
+      const pid_t child = fork();
+      if (child < 0) continue;
+      if (child == 0) {   // only async-signal-safe calls here: pin, then spin until killed
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        sched_setaffinity(0, sizeof one, &one);
+        for (volatile bool forever = true; forever;) {}
+        _exit(0);
+      }
+      children_.push_back(child);
+    }
+  }
+  busy_loops_on_every_cpu(const busy_loops_on_every_cpu&) = delete;
+  busy_loops_on_every_cpu& operator=(const busy_loops_on_every_cpu&) = delete;
+  ~busy_loops_on_every_cpu() {
+    for (const pid_t child : children_) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+    }
+  }
+  /// How many CPUs got a busy loop (all the caller may use, unless fork failed).
+  std::size_t count() const noexcept { return children_.size(); }
+
+private:
+  std::vector<pid_t> children_;
 };
 
 }  // namespace weft::test

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <algorithm>
 #include <charconv>
-#include <csignal>
 #include <chrono>
 #include <expected>
 #include <functional>
@@ -29,9 +28,6 @@
 #include <system_error>
 #include <thread>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace {
 
@@ -309,46 +305,18 @@ TEST(SpawnBlocking, IdleThreadsExitAfterKeepAlive) {
 // handed to the spinner meanwhile, waited as long: 2.6 ms at the median
 // (bench/README, "Every CPU taken").
 TEST(SpawnBlocking, RoundTripsDoNotWaitForTimeSlicesWhileAnotherProgramTakesEveryCpu) {
-  cpu_set_t usable;
-  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof usable, &usable), 0);
-  std::vector<pid_t> hogs;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (!CPU_ISSET(c, &usable)) continue;
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {   // only async-signal-safe calls here: pin, then spin until killed
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(c, &one);
-      sched_setaffinity(0, sizeof one, &one);
-      for (volatile bool forever = true; forever;) {}
-      _exit(0);
+  const weft::test::busy_loops_on_every_cpu busy;
+  ASSERT_GT(busy.count(), 0u) << "fork failed";
+  auto rt = multi();
+  std::vector<double> round_trips_us = rt.block_on([]() -> task<std::vector<double>> {
+    std::vector<double> us;
+    for (int i = 0; i < 300; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      co_await weft::spawn_blocking([] {});
+      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     }
-    hogs.push_back(child);
-  }
-  const auto kill_hogs = [&] {
-    for (const pid_t child : hogs) {
-      kill(child, SIGKILL);
-      waitpid(child, nullptr, 0);
-    }
-  };
-  std::vector<double> round_trips_us;
-  try {
-    auto rt = multi();
-    round_trips_us = rt.block_on([]() -> task<std::vector<double>> {
-      std::vector<double> us;
-      for (int i = 0; i < 300; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        co_await weft::spawn_blocking([] {});
-        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-      }
-      co_return us;
-    }());
-  } catch (...) {
-    kill_hogs();
-    throw;
-  }
-  kill_hogs();
+    co_return us;
+  }());
   std::sort(round_trips_us.begin(), round_trips_us.end());
   EXPECT_LT(round_trips_us[round_trips_us.size() / 2], 1000.0)
       << "median round trip in µs, with a busy loop on every CPU; p90 " << round_trips_us[270];

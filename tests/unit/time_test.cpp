@@ -66,6 +66,31 @@ TEST(Time, ABusyWorkerFiresDueTimersBetweenPolls) {
   EXPECT_LT(rt.block_on(body()), 3ms);
 }
 
+// Every CPU taken by a busy loop of another program: a 1 ms sleep on an
+// otherwise idle runtime must not wait for the busy loops' time slices.
+// Before every_cpu_taken (util/cpu_load.hpp), the idle worker spun for work
+// with sched_yield between passes, each yield handed its CPU to a busy loop
+// for a slice, and the worker that should poll the driver at the deadline
+// was runnable but waiting: ticks were 570 µs late at the median (bench/
+// README, "Every CPU taken"); a parked worker's timed wake gets the CPU.
+TEST(Time, SleepsDoNotWaitForTimeSlicesWhileAnotherProgramTakesEveryCpu) {
+  const weft::test::busy_loops_on_every_cpu busy;
+  ASSERT_GT(busy.count(), 0u) << "fork failed";
+  auto rt = multi();
+  std::vector<double> late_us = rt.block_on([]() -> task<std::vector<double>> {
+    std::vector<double> us;
+    for (int i = 0; i < 200; ++i) {
+      const auto start = clock_type::now();
+      co_await weft::sleep(1ms);
+      us.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - start - 1ms).count());
+    }
+    co_return us;
+  }());
+  std::sort(late_us.begin(), late_us.end());
+  EXPECT_LT(late_us[late_us.size() / 2], 250.0)
+      << "median lateness in µs, with a busy loop on every CPU; p90 " << late_us[180];
+}
+
 TEST(Time, ZeroAndPastDeadlinesCompleteAtOnce) {
   auto rt = multi();
   auto body = []() -> task<void> {
