@@ -5,6 +5,7 @@
 #include "blocking/pool_thread.hpp"
 #include "util/cpu_load.hpp"
 #include "util/idle_workers.hpp"
+#include "util/spin_pause.hpp"
 
 #include <weft/detail/deadline.hpp>
 
@@ -222,11 +223,10 @@ bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
   const auto submitter_waits_here = [&] {
     return self.last_submit_cpu_ == sched_getcpu() && idle_worker_spin::on_this_cpu() && cpus_oversubscribed();
   };
-  // Another program holds every CPU: each yield between spin passes would
+  // Another program holds every CPU (util/spin_pause.hpp): each yield would
   // hand it a time slice, and a job handed to us meanwhile would wait that
-  // long (2.6 ms at the median). Park: a futex wake gets a CPU within the
-  // scheduler's wake-up latency.
-  if (submitter_waits_here() || every_cpu_taken()) return notified_now();
+  // long. Park: a futex wake gets a CPU within the wake-up latency.
+  if (submitter_waits_here() || !spin_pause::may_spin()) return notified_now();
   // relaxed: a heuristic cap on burnt CPU; no data is published through it.
   if (num_spinning_.fetch_add(1, std::memory_order_relaxed) >= max_spinners_) {
     num_spinning_.fetch_sub(1, std::memory_order_relaxed);
@@ -246,7 +246,7 @@ bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
     if (clock::now() >= until || submitter_waits_here()) break;
     // If the thread that will hand us a job shares our CPU, spinning would
     // only keep it off that CPU: let it run. Returns at once otherwise.
-    sched_yield();
+    if (!spin_pause::yield()) break;
   }
   num_spinning_.fetch_sub(1, std::memory_order_relaxed);
   return notified;

@@ -65,13 +65,13 @@
 #include "util/cpu_relax.hpp"
 #include "util/idle_workers.hpp"
 #include "util/os_thread.hpp"
+#include "util/spin_pause.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <unordered_set>
 #include <system_error>
-#include <thread>
 #include <utility>
 
 namespace weft::detail {
@@ -85,7 +85,7 @@ constexpr std::uint32_t inject_check_interval = 61;
 // that shares this CPU — often the very pool thread about to hand us work —
 // can run. Bounded by the clock, never by a count of yields: under load one
 // yield can last a whole time slice; while another program holds every CPU
-// the worker does not spin at all (every_cpu_taken, util/cpu_load.hpp).
+// the worker does not spin at all (util/spin_pause.hpp).
 constexpr auto spin_time = std::chrono::microseconds(20);
 constexpr int spins_per_clock_read = 16;
 // How often a busy worker checks for due timers between maintenance passes.
@@ -330,7 +330,7 @@ task_header* scheduler::steal(worker& w) noexcept {
 bool scheduler::spin_for_work(worker& w) noexcept {
   // Another program holds every CPU: a yield would hand it a time slice
   // while the driver (and so the next due timer) waits for us. Sleep.
-  if (every_cpu_taken()) return has_work();
+  if (!spin_pause::may_spin()) return has_work();
   const idle_worker_spin mark_cpu;   // a pool thread here gives way (see there)
   const auto until = std::chrono::steady_clock::now() + spin_time;
   do {
@@ -342,7 +342,7 @@ bool scheduler::spin_for_work(worker& w) noexcept {
     // spinning worker polls it too, or a socket message arriving now would
     // wait out the rest of the spin.
     maintenance(w);
-    std::this_thread::yield();
+    if (!spin_pause::yield()) break;
   } while (std::chrono::steady_clock::now() < until);
   return has_work();
 }
