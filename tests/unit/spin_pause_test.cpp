@@ -24,7 +24,9 @@ TEST(SpinPause, BusyLoopsOnEveryCpuPauseSpinningForAWhile) {
     ASSERT_GT(busy.count(), 0u) << "fork failed";
     while (!paused && std::chrono::steady_clock::now() < deadline) paused = !spin_pause::yield();
     EXPECT_TRUE(paused) << "spinning never paused in 5 s of yields next to busy loops";
-    if (paused) EXPECT_FALSE(spin_pause::may_spin());
+    if (paused) {
+      EXPECT_FALSE(spin_pause::may_spin());
+    }
   }
   if (paused) {
     EXPECT_TRUE(weft::test::eventually([] { return spin_pause::may_spin(); }, spin_pause::max_pause + 1s))
