@@ -178,10 +178,7 @@ blocking_job* blocking_pool::next_job_locked(pool_thread& self, bool& exit) noex
 }
 
 blocking_job* blocking_pool::wait_for_job(pool_thread& self) noexcept {
-  count_own_runnable_threads(1);   // a spinning pool thread is the runtime's own (util/cpu_load.hpp)
-  const bool handed = spin_for_hand_off(self);
-  count_own_runnable_threads(-1);
-  if (handed) return self.job_;
+  if (spin_for_hand_off(self)) return self.job_;
 
   const auto deadline = saturating_add(clock::now(), config_.keep_alive);   // max(): never
   std::uint32_t seen = signal_empty;
@@ -223,9 +220,10 @@ bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
   const auto submitter_waits_here = [&] {
     return self.last_submit_cpu_ == sched_getcpu() && idle_worker_spin::on_this_cpu() && cpus_oversubscribed();
   };
-  // Another program holds every CPU (util/spin_pause.hpp): each yield would
-  // hand it a time slice, and a job handed to us meanwhile would wait that
-  // long. Park: a futex wake gets a CPU within the wake-up latency.
+  // Spinning is paused while another program holds every CPU (util/
+  // spin_pause.hpp): each yield would hand it a time slice, and a job handed
+  // to us meanwhile would wait that long. Park: a futex wake gets a CPU
+  // within the scheduler's wake-up latency.
   if (submitter_waits_here() || !spin_pause::may_spin()) return notified_now();
   // relaxed: a heuristic cap on burnt CPU; no data is published through it.
   if (num_spinning_.fetch_add(1, std::memory_order_relaxed) >= max_spinners_) {
@@ -245,7 +243,8 @@ bool blocking_pool::spin_for_hand_off(pool_thread& self) noexcept {
     }
     if (clock::now() >= until || submitter_waits_here()) break;
     // If the thread that will hand us a job shares our CPU, spinning would
-    // only keep it off that CPU: let it run. Returns at once otherwise.
+    // only keep it off that CPU: let it run. Returns at once otherwise (or
+    // pauses spinning, above).
     if (!spin_pause::yield()) break;
   }
   num_spinning_.fetch_sub(1, std::memory_order_relaxed);

@@ -61,7 +61,6 @@
 #include "scheduler/scheduler.hpp"
 
 #include "task/task_memory.hpp"
-#include "util/cpu_load.hpp"
 #include "util/cpu_relax.hpp"
 #include "util/idle_workers.hpp"
 #include "util/os_thread.hpp"
@@ -115,6 +114,7 @@ struct scheduler::worker {
   std::uint32_t polls_to_timer_check = min_timer_check_interval;
   std::chrono::steady_clock::time_point last_maintenance{};
   bool is_searching = false;   // only this worker's thread reads or writes
+  int busy_cpu = -1;           // the CPU spin_pause::worker_busy marked for this worker, or -1
   std::atomic<std::uint64_t> spawned{0};   // written by this worker only; read by metrics
   bool is_sleeping = false;    // guarded by sleepers_mutex_
   poll_slot slot;              // written by this worker only (its own cache line)
@@ -260,6 +260,7 @@ void scheduler::run_worker(worker& w, const task_header* root) {
       continue;
     }
     // SEARCHING: spin a little before paying for a sleep.
+    spin_pause::worker_idle(std::exchange(w.busy_cpu, -1));
     if (!w.is_searching) {
       w.is_searching = true;
       num_searching_.fetch_add(1);
@@ -270,6 +271,7 @@ void scheduler::run_worker(worker& w, const task_header* root) {
     sleep(w);
   }
   // Leaving (thread exit, or block_on's task is done)
+  spin_pause::worker_idle(std::exchange(w.busy_cpu, -1));
   if (w.is_searching) {
     w.is_searching = false;
     num_searching_.fetch_sub(1);
@@ -292,7 +294,6 @@ void scheduler::poll_task(worker& w, task_header& task) noexcept {
 }
 
 void scheduler::set_awake(bool awake) noexcept {
-  count_own_runnable_threads(awake ? 1 : -1);
   if (!awake) {
     num_awake_.fetch_sub(1);   // seq_cst: see activity_signal.hpp
     return;
@@ -328,8 +329,9 @@ task_header* scheduler::steal(worker& w) noexcept {
 }
 
 bool scheduler::spin_for_work(worker& w) noexcept {
-  // Another program holds every CPU: a yield would hand it a time slice
-  // while the driver (and so the next due timer) waits for us. Sleep.
+  // Spinning is paused while another program holds every CPU: a yield would
+  // hand it a time slice while the driver (and so the next due timer) waits
+  // for us (util/spin_pause.hpp). Sleep: a parked worker's wake gets a CPU.
   if (!spin_pause::may_spin()) return has_work();
   const idle_worker_spin mark_cpu;   // a pool thread here gives way (see there)
   const auto until = std::chrono::steady_clock::now() + spin_time;
@@ -355,6 +357,7 @@ bool scheduler::has_work() const noexcept {
 }
 
 void scheduler::found_work(worker& w) noexcept {
+  if (w.busy_cpu < 0) w.busy_cpu = spin_pause::worker_busy();
   if (!w.is_searching) return;
   w.is_searching = false;
   // The last searcher to find work makes sure someone looks at the rest.

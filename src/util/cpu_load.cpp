@@ -5,7 +5,6 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <cstddef>
 #include <cstdio>
 #include <string_view>
 #include <thread>
@@ -58,47 +57,19 @@ std::size_t usable_cpus() noexcept {
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
-namespace {
-
-std::atomic<int> own_runnable_threads{0};
-
-// What a runnable_threads() reading says, taken at most once a millisecond
-// and shared process-wide, so that a hot path may ask. Both false if the
-// file cannot be read.
-struct load_reading {
-  bool oversubscribed;   // more runnable threads than usable CPUs
-  bool every_cpu_taken;  // as many other runnable threads as usable CPUs
-};
-
-load_reading current_load() noexcept {
+bool cpus_oversubscribed() noexcept {
   using clock = std::chrono::steady_clock;
   constexpr auto max_age = std::chrono::milliseconds(1);
   static std::atomic<clock::rep> read_at{clock::rep{0}};
   static std::atomic<bool> oversubscribed{false};
-  static std::atomic<bool> taken{false};
-  // relaxed: hints; two threads refreshing at once both store fresh readings.
+  // relaxed: a hint; two threads refreshing at once both store a fresh reading.
   const auto now = clock::now().time_since_epoch().count();
   if (now - read_at.load(std::memory_order_relaxed) >= clock::duration(max_age).count()) {
     read_at.store(now, std::memory_order_relaxed);
-    const auto runnable = runnable_threads();
-    const auto cpus = static_cast<std::ptrdiff_t>(usable_cpus());
-    const auto all = runnable ? static_cast<std::ptrdiff_t>(*runnable) : std::ptrdiff_t{0};
-    oversubscribed.store(runnable && all > cpus, std::memory_order_relaxed);
-    taken.store(runnable && all - own_runnable_threads.load(std::memory_order_relaxed) >= cpus,
-                std::memory_order_relaxed);
+    const std::optional<std::size_t> runnable = runnable_threads();
+    oversubscribed.store(runnable && *runnable > usable_cpus(), std::memory_order_relaxed);
   }
-  return {oversubscribed.load(std::memory_order_relaxed), taken.load(std::memory_order_relaxed)};
+  return oversubscribed.load(std::memory_order_relaxed);
 }
-
-}  // namespace
-
-bool cpus_oversubscribed() noexcept { return current_load().oversubscribed; }
-
-void count_own_runnable_threads(int delta) noexcept {
-  // relaxed: a count for a hint; nothing is published through it.
-  own_runnable_threads.fetch_add(delta, std::memory_order_relaxed);
-}
-
-bool every_cpu_taken() noexcept { return current_load().every_cpu_taken; }
 
 }  // namespace weft::detail

@@ -2,8 +2,7 @@
 #pragma once
 // How many threads want a CPU right now, which the blocking pool reads to
 // tell "every CPU is taken" from "its threads are blocked" (blocking/pool.hpp,
-// "Why a supervisor thread"), and the spinning threads read to tell whether
-// another program holds every CPU (every_cpu_taken).
+// "Why a supervisor thread").
 #include <cstddef>
 #include <optional>
 
@@ -32,21 +31,5 @@ std::size_t usable_cpus() noexcept;
 /// runnable_threads() reading shared process-wide and refreshed at most once
 /// a millisecond, so a hot path may ask. False if the file cannot be read.
 bool cpus_oversubscribed() noexcept;
-
-/// Threads that want a CPU for this process's runtimes' own sake: async
-/// workers that are awake (polling tasks or searching) and blocking-pool
-/// threads spinning for their next job. Each adds 1 as it starts and takes
-/// it back as it stops. Not a pool thread running a closure: a CPU-bound
-/// closure takes a CPU as another program would, and a blocked one none.
-void count_own_runnable_threads(int delta) noexcept;
-
-/// Threads other than those count_own_runnable_threads() counts (another
-/// program's, this process's plain threads, CPU-bound closures) want at
-/// least as many CPUs as the caller may use. A thread that spins for work
-/// with a sched_yield between passes would then only hand them time slices,
-/// and work handed to it meanwhile would wait as long: it should park
-/// (bench/README, "Every CPU taken"). From the reading cpus_oversubscribed()
-/// shares, so it may lag by a millisecond.
-bool every_cpu_taken() noexcept;
 
 }  // namespace weft::detail

@@ -12,19 +12,20 @@
 // timer_idle's ticks were 570 µs late (bench/README, "Every CPU taken"). A
 // parked thread gets a CPU within the scheduler's wake-up latency instead.
 //
-// So spinners yield through yield(), which times the yield. One longer than
-// our own threads keep a CPU between two yields (taken_after) pauses all
-// spinning for min_pause if such yields have become common (a quarter of
-// the last ~32) and every_cpu_taken() (util/cpu_load.hpp) says threads
-// other than the runtime's own want every CPU. The pause doubles, up to
-// max_pause, each time the first spin after it finds the same, and starts
-// over once spins have found the CPUs free for longer than the last pause.
-// No sign alone pauses: a long yield can be our own submitting worker's
-// long poll; and under a load generator (wrk driving http_sqlite: 5-9
-// runnable threads on 2 CPUs) the reading says yes nearly always and 7% of
-// yields are long, yet spinning still pays (/ping p99 1.9 ms with it,
-// 2.5 ms with spins paused on every long yield), while next to busy loops
-// 45% are.
+// So spinners yield through yield(), which times the yield. One that lasted
+// longer than our own threads keep a CPU between two yields (taken_after)
+// marks the CPU as taken by another program, unless one of our async
+// workers was busy there before and after it (then the slice was most
+// likely its poll: a task submitting a flood of jobs). Spinning pauses,
+// everywhere, when every CPU the process may use has been marked within
+// `recent` and such yields have become common (long_yields_percent_to_pause
+// of the last ~32): next to busy loops ~45% are, while under a load
+// generator (wrk driving http_sqlite) 7% are, and there spinning still pays
+// (/ping p99 1.9 ms with it, 2.5 ms with spins paused on every long yield).
+// One CPU taken (compare.sh --noisy) pauses nothing: spinners on the others
+// still save their wakes. A pause lasts min_pause and doubles, up to
+// max_pause, each time the first spin after it finds the same; once spins
+// have found the CPUs free for longer than the last pause it starts over.
 #include <chrono>
 
 namespace weft::detail {
@@ -35,11 +36,12 @@ public:
   /// (a pass of 1-2 µs; a few hundred µs in a wave of 256 completions),
   /// shorter than another thread's time slice (1.5-3 ms here).
   static constexpr std::chrono::microseconds taken_after{1000};
+  /// How recently every CPU must have been found taken.
+  static constexpr std::chrono::milliseconds recent{50};
+  /// How common long yields are among the recent ones (percent).
+  static constexpr int long_yields_percent_to_pause = 25;
   static constexpr std::chrono::milliseconds min_pause{10};
   static constexpr std::chrono::milliseconds max_pause{1280};
-  /// How common long yields are among the recent ones (percent) before one
-  /// pauses: ~45% next to busy loops, ~7% under wrk's load.
-  static constexpr int long_yields_percent_to_pause = 25;
 
   /// False while spinning is paused: park instead.
   static bool may_spin() noexcept;
@@ -47,6 +49,12 @@ public:
   /// sched_yield(); false if the yield showed another program holding every
   /// CPU (spinning is then paused): stop spinning and park.
   static bool yield() noexcept;
+
+  /// An async worker starts polling tasks on the calling thread's CPU;
+  /// returns that CPU for worker_idle().
+  static int worker_busy() noexcept;
+  /// The worker that worker_busy() returned `cpu` to (-1: none) stopped.
+  static void worker_idle(int cpu) noexcept;
 };
 
 }  // namespace weft::detail

@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <optional>
 #include <thread>
-#include <vector>
 
 #include <sched.h>
 #include <unistd.h>
@@ -218,68 +217,6 @@ TEST(CpuLoad, CpusOversubscribedSaysNoWhileEveryRunnableThreadHasACpu) {
   if (quiet_moments == 0) GTEST_SKIP() << "no CPU free for every runnable thread in 1000 looks";
   ADD_FAILURE() << "said yes at all " << quiet_moments << " moments with no more runnable threads than " << usable
                 << " CPUs";
-}
-
-// Busy threads that are not runtime threads (plain threads of this process
-// count as another program's would), one per usable CPU: every CPU is taken.
-TEST(CpuLoad, EveryCpuTakenSeesABusyThreadOnEachCpu) {
-  const std::size_t usable = weft::detail::usable_cpus();
-  std::atomic<bool> stop{false};
-  std::vector<std::jthread> busy;
-  for (std::size_t i = 0; i < usable; ++i) {
-    busy.emplace_back([&] {
-      while (!stop.load(std::memory_order_relaxed)) {}
-    });
-  }
-  EXPECT_TRUE(weft::test::eventually(
-      [] {
-        std::this_thread::sleep_for(2ms);   // past the 1 ms the reading is kept
-        return weft::detail::every_cpu_taken();
-      },
-      2s));
-  stop = true;
-}
-
-// The same busy threads counted as the runtime's own (async workers polling
-// tasks) are not another program's: at moments when a
-// fresh reading before and after the call finds no other runnable thread,
-// the call says no — at least once in 20 such moments. Skipped if the
-// machine is never that quiet.
-TEST(CpuLoad, EveryCpuTakenDoesNotCountTheRuntimesOwnThreads) {
-  const std::size_t usable = weft::detail::usable_cpus();
-  std::atomic<bool> stop{false};
-  std::atomic<std::size_t> started{0};
-  std::vector<std::jthread> busy;
-  for (std::size_t i = 0; i < usable; ++i) {
-    busy.emplace_back([&] {
-      weft::detail::count_own_runnable_threads(1);
-      started.fetch_add(1);
-      while (!stop.load(std::memory_order_relaxed)) {}
-      weft::detail::count_own_runnable_threads(-1);
-    });
-  }
-  weft::detail::count_own_runnable_threads(1);   // and the caller
-  while (started.load() < usable) std::this_thread::yield();
-  const std::size_t ours = usable + 1;
-  int quiet_moments = 0;
-  bool said_no = false;
-  bool readable = true;
-  for (int i = 0; i < 1000 && quiet_moments < 20 && !said_no && readable; ++i) {
-    std::this_thread::sleep_for(2ms);   // past the 1 ms the reading is kept
-    const std::optional<std::size_t> before = weft::detail::runnable_threads();
-    const bool taken = weft::detail::every_cpu_taken();
-    const std::optional<std::size_t> after = weft::detail::runnable_threads();
-    readable = before && after;
-    if (!readable || *before > ours || *after > ours) continue;
-    said_no = !taken;
-    ++quiet_moments;
-  }
-  weft::detail::count_own_runnable_threads(-1);
-  stop = true;
-  ASSERT_TRUE(readable) << "/proc/loadavg unreadable";
-  if (quiet_moments == 0) GTEST_SKIP() << "never only our own threads runnable in 1000 looks";
-  EXPECT_TRUE(said_no) << "said yes at all " << quiet_moments << " moments with only our " << ours
-                       << " threads runnable";
 }
 
 }  // namespace

@@ -299,11 +299,11 @@ TEST(SpawnBlocking, IdleThreadsExitAfterKeepAlive) {
 
 // Every CPU taken by a busy loop of another program (a fully loaded host): a
 // round trip through the pool must not wait for the busy loops' time slices.
-// Before every_cpu_taken (util/cpu_load.hpp), the pool thread that finished
-// a job spun for the next one with sched_yield between passes; each yield
-// handed the CPU to the busy loop for a whole slice, and the next job,
-// handed to the spinner meanwhile, waited as long: 2.6 ms at the median
-// (bench/README, "Every CPU taken").
+// Before util/spin_pause.hpp, the pool thread that finished a job spun for
+// the next one with sched_yield between passes; each yield handed the CPU
+// to the busy loop for a whole slice, and the next job, handed to the
+// spinner meanwhile, waited as long: 2.6 ms at the median (bench/README,
+// "Every CPU taken").
 TEST(SpawnBlocking, RoundTripsDoNotWaitForTimeSlicesWhileAnotherProgramTakesEveryCpu) {
   const weft::test::busy_loops_on_every_cpu busy;
   ASSERT_GT(busy.count(), 0u) << "fork failed";

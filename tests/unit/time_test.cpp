@@ -68,11 +68,11 @@ TEST(Time, ABusyWorkerFiresDueTimersBetweenPolls) {
 
 // Every CPU taken by a busy loop of another program: a 1 ms sleep on an
 // otherwise idle runtime must not wait for the busy loops' time slices.
-// Before every_cpu_taken (util/cpu_load.hpp), the idle worker spun for work
-// with sched_yield between passes, each yield handed its CPU to a busy loop
-// for a slice, and the worker that should poll the driver at the deadline
-// was runnable but waiting: ticks were 570 µs late at the median (bench/
-// README, "Every CPU taken"); a parked worker's timed wake gets the CPU.
+// Before util/spin_pause.hpp, the idle worker spun for work with sched_yield
+// between passes, each yield handed its CPU to a busy loop for a slice, and
+// the worker that should poll the driver at the deadline was runnable but
+// waiting: ticks were 570 µs late at the median (bench/README, "Every CPU
+// taken"); a parked worker's timed wake gets the CPU.
 TEST(Time, SleepsDoNotWaitForTimeSlicesWhileAnotherProgramTakesEveryCpu) {
   const weft::test::busy_loops_on_every_cpu busy;
   ASSERT_GT(busy.count(), 0u) << "fork failed";
