@@ -17,13 +17,16 @@
 // marks the CPU as taken by another program, unless one of our async
 // workers was busy there before and after it (then the slice was most
 // likely its poll: a task submitting a flood of jobs). Spinning pauses,
-// everywhere, when every CPU the process may use has been marked within
-// `recent` and such yields have become common (long_yields_percent_to_pause
-// of the last ~32): next to busy loops ~45% are, while under a load
-// generator (wrk driving http_sqlite) 7% are, and there spinning still pays
-// (/ping p99 1.9 ms with it, 2.5 ms with spins paused on every long yield).
-// One CPU taken (compare.sh --noisy) pauses nothing: spinners on the others
-// still save their wakes. A pause lasts min_pause and doubles, up to
+// everywhere, when such yields have become common (long_yields_percent_to_
+// pause of the last ~32: next to busy loops ~45% are, under a load
+// generator such as wrk driving http_sqlite 7%, and there spinning still
+// pays: /ping p99 1.9 ms with it, 2.5 ms with spins paused on every long
+// yield) and every CPU the thread may use is taken: each was marked within
+// `recent`, or /proc/loadavg counts as many runnable threads beyond our
+// awake ones as CPUs (every_cpu_taken, util/cpu_load.hpp; a lone spinner
+// marks only its own CPU, and that reading misses busy loops while blocked
+// closures count as awake, so either suffices). One CPU taken (compare.sh
+// --noisy) pauses nothing: spinners on the others still save their wakes. A pause lasts min_pause and doubles, up to
 // max_pause, each time the first spin after it finds the same; once spins
 // have found the CPUs free for longer than the last pause it starts over.
 #include <chrono>
