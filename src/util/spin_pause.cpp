@@ -52,14 +52,14 @@ std::int64_t now_ns() noexcept { return ns(std::chrono::steady_clock::now().time
 using idle_ticks = std::array<std::uint64_t, num_slots>;
 bool read_idle_ticks(idle_ticks& ticks) noexcept {
   // The per-CPU lines come first; 16 KiB holds them for ~150 CPUs.
-  static char buffer[16384];   // under look_mutex
+  static std::array<char, 16384> buffer;   // under look_mutex
   const int fd = ::open("/proc/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  const ssize_t n = ::read(fd, buffer, sizeof buffer);
+  const ssize_t n = ::read(fd, buffer.data(), buffer.size());
   ::close(fd);
   if (n <= 0) return false;
   ticks.fill(0);
-  std::string_view text(buffer, static_cast<std::size_t>(n));
+  std::string_view text(buffer.data(), static_cast<std::size_t>(n));
   // "cpu3 4705 356 584 3699 23 23 0 0 0 0": user nice system idle iowait ...
   while (text.starts_with("cpu")) {
     const std::size_t end = std::min(text.find('\n'), text.size());

@@ -22,13 +22,13 @@
 // generator such as wrk driving http_sqlite 7%, and there spinning still
 // pays: /ping p99 1.9 ms with it, 2.5 ms with spins paused on every long
 // yield) and every CPU the thread may use is taken: each was marked within
-// `recent`, or /proc/loadavg counts as many runnable threads beyond our
-// awake ones as CPUs (every_cpu_taken, util/cpu_load.hpp; a lone spinner
-// marks only its own CPU, and that reading misses busy loops while blocked
-// closures count as awake, so either suffices). One CPU taken (compare.sh
-// --noisy) pauses nothing: spinners on the others still save their wakes. A pause lasts min_pause and doubles, up to
-// max_pause, each time the first spin after it finds the same; once spins
-// have found the CPUs free for longer than the last pause it starts over.
+// `recent`, or, since a lone spinner marks only its own CPU, ran something
+// without pause according to /proc/stat since a look 30 ms-1 s earlier and
+// has no busy worker of ours. One CPU taken (compare.sh --noisy) pauses
+// nothing: spinners on the others still save their wakes. A pause lasts
+// min_pause and doubles, up to max_pause, each time the first spin after it
+// finds the same; once spins have found the CPUs free for longer than the
+// last pause it starts over.
 #include <chrono>
 
 namespace weft::detail {
