@@ -20,12 +20,14 @@
 // everywhere, when such yields have become common (long_yields_percent_to_
 // pause of the last ~32: next to busy loops ~45% are, under a load
 // generator such as wrk driving http_sqlite 7%, and there spinning still
-// pays: /ping p99 1.9 ms with it, 2.5 ms with spins paused on every long
-// yield) and every CPU the thread may use is taken: each was marked within
+// pays: /ping p99 2.0 ms with it, 2.5 ms with spins paused on every long
+// yield, 4 alternated rounds) and every CPU the thread may use is taken: each was marked within
 // `recent`, or, since a lone spinner marks only its own CPU, ran something
 // without pause according to /proc/stat since a look 30 ms-1 s earlier and
-// has no busy worker of ours. One CPU taken (compare.sh --noisy) pauses
-// nothing: spinners on the others still save their wakes. A pause lasts
+// has no busy worker of ours. One CPU taken (compare.sh --noisy) seldom
+// pauses anything (none in throughput, round trip and timer runs; 11 in an
+// echo run, whose client thread kept the other CPU busy), so spinners on
+// the free CPU still save their wakes. A pause lasts
 // min_pause and doubles, up to max_pause, each time the first spin after it
 // finds the same; once spins have found the CPUs free for longer than the
 // last pause it starts over.
