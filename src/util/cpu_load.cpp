@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "util/cpu_load.hpp"
+#include "util/proc_file.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -9,21 +11,16 @@
 #include <string_view>
 #include <thread>
 
-#include <fcntl.h>
 #include <sched.h>
-#include <unistd.h>
 
 namespace weft::detail {
 
 std::optional<std::size_t> runnable_threads() noexcept {
-  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char buffer[128];
-  const ssize_t n = ::read(fd, buffer, sizeof buffer);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
+  std::array<char, 128> buffer;
+  const std::optional<std::string_view> read = read_proc_file("/proc/loadavg", buffer);
+  if (!read) return std::nullopt;
   // "0.68 1.62 1.87 3/234 27960": skip three fields, read up to the '/'.
-  std::string_view text(buffer, static_cast<std::size_t>(n));
+  std::string_view text = *read;
   for (int field = 0; field < 3; ++field) {
     const std::size_t space = text.find(' ');
     if (space == std::string_view::npos) return std::nullopt;
@@ -38,14 +35,11 @@ std::optional<std::size_t> runnable_threads() noexcept {
 std::optional<bool> is_runnable(pid_t tid) noexcept {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", static_cast<int>(tid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char buffer[256];
-  const ssize_t n = ::read(fd, buffer, sizeof buffer);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
+  std::array<char, 256> buffer;
+  const std::optional<std::string_view> read = read_proc_file(path, buffer);
+  if (!read) return std::nullopt;
   // "1234 (weft-db) R ...": the state follows the last ')' (a name may hold one).
-  const std::string_view text(buffer, static_cast<std::size_t>(n));
+  const std::string_view text = *read;
   const std::size_t paren = text.rfind(')');
   if (paren == std::string_view::npos || paren + 2 >= text.size()) return std::nullopt;
   return text[paren + 2] == 'R';

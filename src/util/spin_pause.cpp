@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "util/spin_pause.hpp"
+#include "util/proc_file.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,11 +10,10 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
-#include <fcntl.h>
 #include <sched.h>
-#include <unistd.h>
 
 namespace weft::detail {
 
@@ -53,13 +53,10 @@ using idle_ticks = std::array<std::uint64_t, num_slots>;
 bool read_idle_ticks(idle_ticks& ticks) noexcept {
   // The per-CPU lines come first; 16 KiB holds them for ~150 CPUs.
   static std::array<char, 16384> buffer;   // under look_mutex
-  const int fd = ::open("/proc/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-  ::close(fd);
-  if (n <= 0) return false;
+  const std::optional<std::string_view> read = read_proc_file("/proc/stat", buffer);
+  if (!read) return false;
   ticks.fill(0);
-  std::string_view text(buffer.data(), static_cast<std::size_t>(n));
+  std::string_view text = *read;
   // "cpu3 4705 356 584 3699 23 23 0 0 0 0": user nice system idle iowait ...
   while (text.starts_with("cpu")) {
     const std::size_t end = std::min(text.find('\n'), text.size());
