@@ -66,4 +66,57 @@ bool cpus_oversubscribed() noexcept {
   return oversubscribed.load(std::memory_order_relaxed);
 }
 
+std::optional<idle_ticks> parse_idle_ticks(std::string_view text) noexcept {
+  idle_ticks ticks{};
+  // The per-CPU lines come right after the all-CPU line "cpu  ...".
+  while (text.starts_with("cpu")) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    line.remove_prefix(3);
+    if (line.empty() || line.front() == ' ') continue;   // the all-CPU line
+    unsigned cpu = 0;
+    std::array<std::uint64_t, 5> field{};   // user nice system idle iowait
+    const char* const at = line.data();
+    const char* const stop = at + line.size();
+    auto parsed = std::from_chars(at, stop, cpu);
+    for (std::uint64_t& f : field) {
+      if (parsed.ec != std::errc{}) break;
+      while (parsed.ptr < stop && *parsed.ptr == ' ') ++parsed.ptr;
+      parsed = std::from_chars(parsed.ptr, stop, f);
+    }
+    if (parsed.ec != std::errc{}) return std::nullopt;
+    ticks[cpu % ticks.size()] += field[3] + field[4];
+  }
+  return ticks;
+}
+
+std::optional<idle_ticks> read_idle_ticks() noexcept {
+  // The per-CPU lines come first; 16 KiB holds them for ~150 CPUs.
+  static std::array<char, 16384> buffer;
+  const std::optional<std::string_view> text = read_proc_file("/proc/stat", buffer);
+  if (!text) return std::nullopt;
+  return parse_idle_ticks(*text);
+}
+
+namespace {
+template <class D>
+constexpr std::int64_t ns(D d) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+}  // namespace
+
+bool idle_watch::may_look(std::int64_t now) const noexcept { return now - last_at_ >= ns(min_gap); }
+
+bool idle_watch::never_idle_since_last_look(const idle_ticks& ticks, const cpu_set_t& cpus, std::int64_t now) noexcept {
+  bool never_idle = may_look(now) && now - last_at_ <= ns(max_gap);
+  for (int cpu = 0; cpu < CPU_SETSIZE && never_idle; ++cpu) {
+    const std::size_t slot = static_cast<std::size_t>(cpu) % ticks.size();
+    if (CPU_ISSET(cpu, &cpus) && ticks[slot] != last_[slot]) never_idle = false;
+  }
+  last_ = ticks;
+  last_at_ = now;
+  return never_idle;
+}
+
 }  // namespace weft::detail

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "util/spin_pause.hpp"
-#include "util/proc_file.hpp"
+#include "util/cpu_load.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <mutex>
 #include <optional>
-#include <string_view>
 
 #include <sched.h>
 
@@ -47,60 +45,15 @@ constexpr std::int64_t ns(D d) noexcept {
 
 std::int64_t now_ns() noexcept { return ns(std::chrono::steady_clock::now().time_since_epoch()); }
 
-// Each CPU's idle time (idle + iowait, in USER_HZ ticks) from /proc/stat;
-// false if the file cannot be read.
-using idle_ticks = std::array<std::uint64_t, num_slots>;
-bool read_idle_ticks(idle_ticks& ticks) noexcept {
-  // The per-CPU lines come first; 16 KiB holds them for ~150 CPUs.
-  static std::array<char, 16384> buffer;   // under look_mutex
-  const std::optional<std::string_view> read = read_proc_file("/proc/stat", buffer);
-  if (!read) return false;
-  ticks.fill(0);
-  std::string_view text = *read;
-  // "cpu3 4705 356 584 3699 23 23 0 0 0 0": user nice system idle iowait ...
-  while (text.starts_with("cpu")) {
-    const std::size_t end = std::min(text.find('\n'), text.size());
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(std::min(end + 1, text.size()));
-    line.remove_prefix(3);
-    if (line.empty() || line.front() == ' ') continue;   // the all-CPU line
-    unsigned cpu = 0;
-    std::array<std::uint64_t, 5> field{};
-    const char* at = line.data();
-    const char* const stop = line.data() + line.size();
-    auto parsed = std::from_chars(at, stop, cpu);
-    for (std::uint64_t& f : field) {
-      if (parsed.ec != std::errc{}) break;
-      while (parsed.ptr < stop && *parsed.ptr == ' ') ++parsed.ptr;
-      parsed = std::from_chars(parsed.ptr, stop, f);
-    }
-    if (parsed.ec != std::errc{}) return false;
-    ticks[cpu % num_slots] += field[3] + field[4];
-  }
-  return true;
-}
-
-// Whether every CPU in `cpus` ran something without pause since the last
-// look, at least min_look_gap and at most max_look_gap ago (else: false,
-// and this look is the next one's baseline). USER_HZ ticks are 10 ms.
-constexpr std::chrono::milliseconds min_look_gap{30};
-constexpr std::chrono::seconds max_look_gap{1};
+// Whether every CPU in `cpus` ran without pause since the last look (one
+// spinner at a time looks; another one meanwhile hears false).
 std::mutex look_mutex;
 bool never_idle_since_last_look(const cpu_set_t& cpus, std::int64_t now) noexcept {
-  static idle_ticks last{};
-  static std::int64_t last_at = std::numeric_limits<std::int64_t>::min() / 2;   // under look_mutex
+  static idle_watch watch;   // under look_mutex
   const std::unique_lock lock(look_mutex, std::try_to_lock);
-  if (!lock.owns_lock() || now - last_at < ns(min_look_gap)) return false;   // another spinner looks
-  idle_ticks ticks;
-  if (!read_idle_ticks(ticks)) return false;
-  bool never_idle = now - last_at <= ns(max_look_gap);
-  for (int cpu = 0; cpu < CPU_SETSIZE && never_idle; ++cpu) {
-    const auto slot = static_cast<std::size_t>(cpu) % num_slots;
-    if (CPU_ISSET(cpu, &cpus) && ticks[slot] != last[slot]) never_idle = false;
-  }
-  last = ticks;
-  last_at = now;
-  return never_idle;
+  if (!lock.owns_lock() || !watch.may_look(now)) return false;
+  const std::optional<idle_ticks> ticks = read_idle_ticks();
+  return ticks && watch.never_idle_since_last_look(*ticks, cpus, now);
 }
 
 // Every CPU the caller may use is taken by threads other than ours: marked
