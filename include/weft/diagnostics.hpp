@@ -146,9 +146,11 @@ struct runtime_metrics;
 /// `promtool check metrics` accepts without a warning: every series has
 /// `# HELP` and `# TYPE`, counters end in `_total`, durations are in seconds.
 /// Runtime-wide series are `<prefix>_<field>` (`weft_workers`,
-/// `weft_spawned_tasks_total`, `weft_stalls_total`, ...); the default
-/// pool's histograms are `<prefix>_pool_queue_wait_seconds` and
-/// `<prefix>_pool_run_time_seconds` with `{pool="blocking",le="..."}`.
+/// `weft_spawned_tasks_total`, `weft_stalls_total`,
+/// `weft_blocking_queue_wait_seconds`, ...); per-pool series are
+/// `<prefix>_pool_<field>{pool="name"}` (`weft_pool_threads`,
+/// `weft_pool_started_threads_total`, histograms
+/// `weft_pool_queue_wait_seconds` and `weft_pool_run_time_seconds`).
 ///
 /// Thread safety: a pure function.
 ///

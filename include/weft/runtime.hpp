@@ -147,11 +147,11 @@ public:
   /// Starts `t` on this runtime's workers. After shutdown the handle yields
   /// a cancelled join_error.
   template <class T>
-  join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current());
+  join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current()) const;
 
   /// As weft::spawn_blocking (see spawn.hpp), on this runtime.
   template <class F>
-  auto spawn_blocking(F&& f, std::source_location where = std::source_location::current());
+  auto spawn_blocking(F&& f, std::source_location where = std::source_location::current()) const;
 
   /// Runs `t` to completion from a thread that is not an async worker of
   /// any weft runtime — e.g. main(), a plain thread, or inside a
@@ -161,7 +161,7 @@ public:
   /// runtime (co_await the task instead); join_error if the runtime shut
   /// down before `t` finished.
   template <class T>
-  T block_on(task<T> t, std::source_location where = std::source_location::current());
+  T block_on(task<T> t, std::source_location where = std::source_location::current()) const;
 
   /// A snapshot of this runtime's counters and histograms (runtime_metrics).
   runtime_metrics metrics() const;
@@ -379,17 +379,17 @@ auto detail::spawn_blocking_on(runtime_core& core, F&& f, std::source_location w
 }
 
 template <class F>
-auto handle::spawn_blocking(F&& f, std::source_location where) {
+auto handle::spawn_blocking(F&& f, std::source_location where) const {
   return detail::spawn_blocking_on(*core_, std::forward<F>(f), where);
 }
 
 template <class T>
-join_handle<T> handle::spawn(task<T> t, std::source_location where) {
+join_handle<T> handle::spawn(task<T> t, std::source_location where) const {
   return detail::spawn_task(*core_, std::move(t), where);
 }
 
 template <class T>
-T handle::block_on(task<T> t, std::source_location where) {
+T handle::block_on(task<T> t, std::source_location where) const {
   detail::check_not_worker(*core_);
   join_handle<T> h = spawn(std::move(t), where);
   detail::drive_until(*core_, *detail::access::state(h));

@@ -137,6 +137,10 @@ std::string to_prometheus(const runtime_metrics& m, std::string_view prefix) {
   w.counter("stalls_total", "Polls that ran longer than the stall threshold.", m.stalls);
   w.counter("long_blocking_jobs_total", "Blocking closures that ran longer than the long-blocking threshold.",
             m.long_blocking_jobs);
+  w.family("blocking_queue_wait_seconds", "histogram", "Time from submit to start of each job of the default pool.");
+  w.histogram_samples("blocking_queue_wait_seconds", "", m.blocking_queue_wait);
+  w.family("blocking_run_time_seconds", "histogram", "How long each closure of the default pool ran.");
+  w.histogram_samples("blocking_run_time_seconds", "", m.blocking_run_time);
   w.family("poll_time_seconds", "histogram", "Duration of each poll of an async task (opt-in).");
   w.histogram_samples("poll_time_seconds", "", m.poll_time);
   // Per pool (DESIGN §6, §8): every pool of runtime_metrics::pools, sorted
@@ -171,7 +175,7 @@ std::string to_prometheus(const runtime_metrics& m, std::string_view prefix) {
        [](const pool_metrics& p) { return p.queue_depth; });
   each("pool_admit_waiters", "gauge", "Tasks suspended in admit on the pool's full queue.",
        [](const pool_metrics& p) { return p.admit_waiters; });
-  each("pool_threads_started_total", "counter", "Threads of the pool ever started.",
+  each("pool_started_threads_total", "counter", "Threads of the pool ever started.",
        [](const pool_metrics& p) { return p.started_threads; });
   each("pool_completed_total", "counter", "Closures of the pool run to completion.",
        [](const pool_metrics& p) { return p.completed; });

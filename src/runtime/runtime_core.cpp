@@ -182,19 +182,15 @@ void runtime_core::start_watchdog() {
   watchdog_sources sources;
   for (std::size_t i = 0; i < scheduler_.num_workers(); ++i) sources.workers.push_back(&scheduler_.slot(i));
   sources.num_awake_workers = [this] { return scheduler_.num_awake(); };
-  // Every pool, and spawn_thread's threads (pool "thread").
+  // Every pool; not spawn_thread's threads, which are meant to run long and
+  // are never reported (DESIGN §8).
   sources.blocking_busy = [this] {
     for (const auto& pool : pools_)
-      if (pool->has_running_jobs()) return true;
-    std::lock_guard lock(dedicated_mutex_);
-    for (const auto& pool : dedicated_)
       if (pool->has_running_jobs()) return true;
     return false;
   };
   sources.collect_long_running = [this](std::chrono::nanoseconds threshold, std::vector<long_blocking_report>& out) {
     for (const auto& pool : pools_) pool->collect_long_running(threshold, out);
-    std::lock_guard lock(dedicated_mutex_);
-    for (const auto& pool : dedicated_) pool->collect_long_running(threshold, out);
   };
   watchdog_ = std::make_unique<watchdog>(std::move(wd), std::move(sources), activity_);
   try {
@@ -220,6 +216,7 @@ blocking_pool& runtime_core::dedicated_thread(std::string name) {
   config.keep_alive = std::chrono::nanoseconds{0};  // its one job done, the thread exits
   config.start_at_once = true;
   config.thread_nice = workers_nice_;  // a dedicated thread is not a pool's: the workers' priority
+  config.activity = nullptr;           // nothing for the watchdog to watch (DESIGN §8)
   auto pool = blocking_pool::create(std::move(config));
   std::vector<std::shared_ptr<blocking_pool>> finished;
   {
@@ -231,9 +228,6 @@ blocking_pool& runtime_core::dedicated_thread(std::string name) {
       const blocking_pool_metrics m = p->metrics();
       return m.spawned_jobs == 0 || m.threads != 0 || m.queue_depth != 0;  // not yet used, or busy
     });
-    // Their long-blocking counts outlive them in runtime_metrics.
-    for (auto it = done; it != dedicated_.end(); ++it)
-      retired_long_blocking_jobs_ += (*it)->metrics().long_blocking_jobs;
     finished.assign(std::make_move_iterator(done), std::make_move_iterator(dedicated_.end()));
     dedicated_.erase(done, dedicated_.end());
     dedicated_.push_back(pool);
@@ -309,11 +303,6 @@ runtime_metrics runtime_core::metrics() const noexcept {
     } catch (...) {
       // Swallowed: out of memory; the snapshot goes without (part of) its per-pool part.
     }
-  }
-  {
-    std::lock_guard lock(dedicated_mutex_);
-    m.long_blocking_jobs += retired_long_blocking_jobs_;
-    for (const auto& pool : dedicated_) m.long_blocking_jobs += pool->metrics().long_blocking_jobs;
   }
   return m;
 }

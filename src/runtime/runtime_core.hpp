@@ -86,13 +86,12 @@ private:
   std::shared_ptr<blocking_pool> pool_;
   std::shared_ptr<blocking_pool> compute_;
   std::vector<std::shared_ptr<blocking_pool>> pools_;  // every pool, sorted by name
-  mutable std::mutex dedicated_mutex_;                 // guards dedicated_ and retired_long_blocking_jobs_
+  mutable std::mutex dedicated_mutex_;                 // guards dedicated_
   std::vector<std::shared_ptr<blocking_pool>> dedicated_;  // spawn_thread's; null once shut down
   bool dedicated_closed_ = false;
-  std::uint64_t retired_long_blocking_jobs_ = 0;       // of dedicated threads already forgotten
   int workers_nice_ = 0;                               // set by start(), read-only after
   // Null when both thresholds are 0; stopped first at shutdown. Its sources
-  // read pools_ and dedicated_, declared above: it goes first.
+  // read pools_, declared above: it goes first.
   std::unique_ptr<watchdog> watchdog_;   // null when both thresholds are 0; stopped first at shutdown
   std::atomic<bool> shut_down_{false};
 };

@@ -442,6 +442,11 @@ TEST(Diagnostics, PrometheusTextHasHelpTypeAndNamedSeries) {
   EXPECT_NE(text.find("weft_pool_run_time_seconds_bucket{pool=\"blocking\",le=\"+Inf\"} 1\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("weft_pool_run_time_seconds_count{pool=\"blocking\"} 1\n"), std::string::npos);
+  // DESIGN §6: runtime-wide series are <prefix>_<field>, per-pool ones <prefix>_pool_<field>.
+  EXPECT_NE(text.find("# TYPE weft_blocking_run_time_seconds histogram\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("weft_blocking_run_time_seconds_count 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("weft_blocking_queue_wait_seconds_count 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("weft_pool_started_threads_total{pool=\"blocking\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(weft::to_prometheus(rt.metrics(), "app").find("app_workers 2"), std::string::npos);
   EXPECT_THROW((void)weft::to_prometheus(rt.metrics(), "9bad"), std::invalid_argument);
   EXPECT_THROW((void)weft::to_prometheus(rt.metrics(), ""), std::invalid_argument);

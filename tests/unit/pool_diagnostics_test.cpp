@@ -46,7 +46,7 @@ auto blocker(std::shared_ptr<flags> f) {
   };
 }
 
-TEST(PoolDiagnostics, DumpLongBlockingAndStragglersCoverNamedPoolsComputeAndThreads) {
+TEST(PoolDiagnostics, DumpAndStragglersCoverPoolsAndThreadsLongBlockingReportsOnlyPools) {
   std::mutex mutex;
   std::multiset<std::string> reported;
   runtime rt = runtime::builder::multi_thread()
@@ -79,16 +79,18 @@ TEST(PoolDiagnostics, DumpLongBlockingAndStragglersCoverNamedPoolsComputeAndThre
     return running == std::set<std::string>{"compute", "db", "thread"};
   }));
 
-  // Long-blocking reports: once each, from every pool.
+  // Long-blocking reports: once each, from every pool; never for
+  // spawn_thread, whose work is meant to run long (DESIGN §8).
   ASSERT_TRUE(weft::test::eventually([&] {
     std::lock_guard lock(mutex);
-    return reported.size() >= 3;
+    return reported.size() >= 2;
   }));
+  std::this_thread::sleep_for(100ms);   // 5 thresholds: the thread's report would have come
   {
     std::lock_guard lock(mutex);
-    EXPECT_EQ(reported, (std::multiset<std::string>{"compute", "db", "thread"}));
+    EXPECT_EQ(reported, (std::multiset<std::string>{"compute", "db"}));
   }
-  EXPECT_EQ(rt.metrics().long_blocking_jobs, 3u);
+  EXPECT_EQ(rt.metrics().long_blocking_jobs, 2u);
 
   const weft::shutdown_report report = rt.shutdown_timeout(30ms);
   f->release.store(true);

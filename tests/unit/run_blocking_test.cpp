@@ -157,6 +157,8 @@ TEST(RunBlocking, AClosureNotStartedNeverRunsAndTheTaskIsCancelledAtOnce) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error().is_cancelled());
   EXPECT_TRUE(j.frame_destroyed.load());
+  // Out of the queue then, as an aborted spawn_blocking (DESIGN §4, §6).
+  EXPECT_EQ(rt.metrics().blocking_queue_depth, 0u);
   release.count_down();
   (void)hog.wait();
   std::this_thread::sleep_for(2ms);

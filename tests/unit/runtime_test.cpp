@@ -241,6 +241,20 @@ TEST(Runtime, HandleIsUsableFromAForeignThread) {
   EXPECT_GE(rt.metrics().spawned_tasks, 1u);
 }
 
+// A handle is a reference, as Tokio's Handle (&self): a copy captured by
+// value in a lambda that is not `mutable` spawns and blocks on.
+TEST(Runtime, AConstHandleSpawnsAndBlocksOn) {
+  runtime rt = runtime::builder::multi_thread().worker_threads(2).build();
+  const auto run_all = [h = rt.get_handle()] {
+    auto blocking = h.spawn_blocking([] { return 2; });
+    auto body = [](weft::join_handle<int> b) -> task<int> { co_return co_await b + 3; };
+    auto spawned = h.spawn(body(std::move(blocking)));
+    auto wait = [](weft::join_handle<int> s) -> task<int> { co_return co_await s; };
+    return h.block_on(wait(std::move(spawned)));
+  };
+  EXPECT_EQ(run_all(), 5);
+}
+
 TEST(Runtime, ShutdownHappensOnce) {
   runtime rt = runtime::builder::multi_thread().worker_threads(1).build();
   EXPECT_EQ(rt.shutdown_timeout(std::chrono::milliseconds(10)).blocking_still_running, 0u);

@@ -18,6 +18,7 @@
 #include <functional>
 #include <source_location>
 #include <stop_token>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -26,8 +27,10 @@ namespace weft::detail {
 
 /// Runs `*f` on the pool. Two references: the awaiter's and the pool's.
 /// Who runs it is decided by one compare-exchange on phase_ (queued ->
-/// running by a pool thread, or queued -> done by a cancellation); the
-/// winner ends the borrow, then wakes the awaiting task, so that a deferred
+/// running by a pool thread, queued -> done by the pool's cancellation, or
+/// queued -> aborting -> done by cancel_borrow, which takes the job out of
+/// its pool's queue meanwhile, as blocking_task's abort does); the winner
+/// ends the borrow, then wakes the awaiting task, so that a deferred
 /// shutdown destroys the frame before anything could resume it.
 template <class F>
 class borrow_job final : public blocking_job, public frame_borrow {
@@ -79,11 +82,13 @@ public:
     }
   }
   void complete() noexcept override {
+    wait_not_aborting();
     // acq_rel: pairs with claim_unstarted's compare-exchange.
     if (phase_.exchange(done, std::memory_order_acq_rel) == running) end_and_wake();
     release();
   }
   void cancel(std::exception_ptr why) noexcept override {
+    wait_not_aborting();
     if (claim_unstarted()) {
       if (why) result_.template emplace<2>(std::move(why));
       end_and_wake();
@@ -96,8 +101,18 @@ public:
 
   // -- frame_borrow ------------------------------------------------------------------
   void cancel_borrow() noexcept override {
-    if (claim_unstarted()) end_and_wake();   // never runs
-    else request_stop();
+    std::uint8_t expected = queued;
+    if (!phase_.compare_exchange_strong(expected, aborting, std::memory_order_acq_rel)) {
+      request_stop();
+      return;
+    }
+    // Never runs. Out of the queue now, not when a thread would reach it;
+    // then the pool's reference is ours to drop.
+    const bool unlinked = queue_ != nullptr && queue_->try_cancel(*this);
+    // release: pairs with wait_not_aborting()'s acquire.
+    phase_.store(done, std::memory_order_release);
+    end_and_wake();
+    if (unlinked) release();
   }
   // relaxed: taken while a reference is held (under the registry's mutex);
   // release()'s acq_rel orders the drop.
@@ -105,8 +120,14 @@ public:
   void release_borrow_ref() noexcept override { release(); }
 
 private:
-  enum : std::uint8_t { queued, running, done };
+  enum : std::uint8_t { queued, running, aborting, done };
 
+  /// The pool's calls wait while cancel_borrow() may still use the pool (a
+  /// few instructions: a lock held for an unlink).
+  void wait_not_aborting() noexcept {
+    // acquire: pairs with cancel_borrow()'s release store of done.
+    while (phase_.load(std::memory_order_acquire) == aborting) std::this_thread::yield();
+  }
   bool claim_unstarted() noexcept {
     std::uint8_t expected = queued;
     return phase_.compare_exchange_strong(expected, done, std::memory_order_acq_rel);
