@@ -27,6 +27,7 @@
 #include <string>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <new>
 #include <thread>
 
 namespace weft::detail {
@@ -34,8 +35,27 @@ namespace weft::detail {
 namespace {
 
 thread_local runtime_core* thread_core = nullptr;
-// Blocking threads own a reference to their runtime while they live.
-thread_local std::shared_ptr<runtime_core> owned_core;
+
+// Blocking threads own a reference to their runtime while they live, taken
+// by on_thread_start and dropped by on_thread_stop, which every pool thread
+// runs as it exits. Raw storage, not a thread_local shared_ptr: registering
+// that one's destructor is the thread's first malloc, and a thread's first
+// malloc has glibc map it an arena (mmap, munmap, mprotect and their TLB
+// shootdowns: ~0.2 ms on this VM) before its first job can start.
+class owned_core_slot {
+public:
+  void hold(std::shared_ptr<runtime_core> core) noexcept {
+    ::new (storage_) std::shared_ptr<runtime_core>(std::move(core));
+  }
+  runtime_core* get() noexcept {
+    return std::launder(reinterpret_cast<std::shared_ptr<runtime_core>*>(storage_))->get();
+  }
+  void drop() noexcept { std::launder(reinterpret_cast<std::shared_ptr<runtime_core>*>(storage_))->~shared_ptr(); }
+
+private:
+  alignas(std::shared_ptr<runtime_core>) unsigned char storage_[sizeof(std::shared_ptr<runtime_core>)];
+};
+thread_local owned_core_slot owned_core;
 
 /// Workers sleep in the driver with nanosecond timeouts; the default 50 µs
 /// timer slack would add up to 50 µs to every timer (limits.md §5).
@@ -98,14 +118,14 @@ blocking_pool_config runtime_core::pool_config(std::string thread_name) {
   pool_config.name = "blocking";
   pool_config.activity = &activity_;
   pool_config.on_thread_start = [weak = weak_from_this(), user = config_.on_thread_start] {
-    owned_core = weak.lock();
+    owned_core.hold(weak.lock());
     thread_core = owned_core.get();
     if (user) user();
   };
   pool_config.on_thread_stop = [user = config_.on_thread_stop] {
     if (user) user();
     thread_core = nullptr;
-    owned_core.reset();
+    owned_core.drop();   // may destroy the runtime's core: the last reference
   };
   return pool_config;
 }
