@@ -27,6 +27,7 @@
 #include <string>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <memory>
 #include <new>
 #include <thread>
 
@@ -44,15 +45,16 @@ thread_local runtime_core* thread_core = nullptr;
 // shootdowns: ~0.2 ms on this VM) before its first job can start.
 class owned_core_slot {
 public:
-  void hold(std::shared_ptr<runtime_core> core) noexcept {
-    ::new (storage_) std::shared_ptr<runtime_core>(std::move(core));
+  /// Takes the reference; gives the core.
+  runtime_core* hold(std::shared_ptr<runtime_core> core) noexcept {
+    return std::construct_at(slot(), std::move(core))->get();
   }
-  runtime_core* get() noexcept {
-    return std::launder(reinterpret_cast<std::shared_ptr<runtime_core>*>(storage_))->get();
-  }
-  void drop() noexcept { std::launder(reinterpret_cast<std::shared_ptr<runtime_core>*>(storage_))->~shared_ptr(); }
+  void drop() noexcept { std::destroy_at(slot()); }
 
 private:
+  std::shared_ptr<runtime_core>* slot() noexcept {
+    return std::launder(reinterpret_cast<std::shared_ptr<runtime_core>*>(storage_));
+  }
   alignas(std::shared_ptr<runtime_core>) unsigned char storage_[sizeof(std::shared_ptr<runtime_core>)];
 };
 thread_local owned_core_slot owned_core;
@@ -118,8 +120,7 @@ blocking_pool_config runtime_core::pool_config(std::string thread_name) {
   pool_config.name = "blocking";
   pool_config.activity = &activity_;
   pool_config.on_thread_start = [weak = weak_from_this(), user = config_.on_thread_start] {
-    owned_core.hold(weak.lock());
-    thread_core = owned_core.get();
+    thread_core = owned_core.hold(weak.lock());
     if (user) user();
   };
   pool_config.on_thread_stop = [user = config_.on_thread_stop] {

@@ -119,10 +119,9 @@ struct size_class {
   std::size_t frees_since_trim = 0;   // local frees: when to trim next
   std::size_t trim_at = 0;            // set by the first allocation
   std::uint32_t regions_mapped = 0;   // ever: a size that needs a second region is busy
-  // How far the newest region's memory may be resident beyond what bump has
-  // reached: all of it until a trim first gives it back (a huge page, or
-  // faulted in whole by new_region()).
-  char* resident_end = nullptr;
+  // The newest region may be resident past what bump has reached (a huge
+  // page, or faulted in whole by new_region()) until a trim gives it back.
+  bool resident_past_bump = false;
 };
 
 struct heap {
@@ -238,7 +237,7 @@ void new_region(heap& h, std::size_t granules) {
   ::new (region) region_header{&h};
   sc.bump = region + region_header_size;
   sc.bump_end = region + region_size;
-  sc.resident_end = sc.bump_end;
+  sc.resident_past_bump = true;
 }
 
 /// How many blocks have been carved from `r` (all of them unless it is the
@@ -308,10 +307,10 @@ void trim(heap& h, std::size_t granules) noexcept {
     // Nothing past keep_end to give back unless blocks were carved there
     // since the last trim: a worker that sleeps between small tasks would
     // otherwise pay two system calls (2.6 µs here) at every sleep.
-    if (sc.bump > keep_end || sc.resident_end > keep_end) {
+    if (sc.bump > keep_end || sc.resident_past_bump) {
       ::madvise(region, region_size, MADV_NOHUGEPAGE);
       ::madvise(keep_end, region_size - resident_after_trim, MADV_DONTNEED);
-      sc.resident_end = keep_end;
+      sc.resident_past_bump = false;
     }
     sc.bump = first;
   }

@@ -21,16 +21,16 @@
 // pause of the last ~32: next to busy loops ~45% are, under a load
 // generator such as wrk driving http_sqlite 7%, and there spinning still
 // pays: /ping p99 2.0 ms with it, 2.5 ms with spins paused on every long
-// yield, 4 alternated rounds) and every CPU the thread may use is taken: each was marked within
-// `recent`, or, since a lone spinner marks only its own CPU, ran something
-// without pause according to /proc/stat since a look 30 ms-1 s earlier and
-// has no busy worker of ours. One CPU taken (compare.sh --noisy) seldom
-// pauses anything (none in throughput, round trip and timer runs; 11 in an
-// echo run, whose client thread kept the other CPU busy), so spinners on
-// the free CPU still save their wakes. A pause lasts
-// min_pause and doubles, up to max_pause, each time the first spin after it
-// finds the same; once spins have found the CPUs free for longer than the
-// last pause it starts over.
+// yield, 4 alternated rounds) and every CPU the thread may use is taken:
+// each was marked within `recent`, or, since a lone spinner marks only its
+// own CPU, it never idled between two looks at /proc/stat (idle_watch,
+// util/cpu_load.hpp) and has no busy worker of ours. One CPU taken
+// (compare.sh --noisy) seldom pauses anything (none in throughput, round
+// trip and timer runs; 11 in an echo run, whose client thread kept the
+// other CPU busy), so spinners on the free CPU still save their wakes. A
+// pause lasts min_pause and doubles, up to max_pause, each time the first
+// spin after it finds the same; once spins have found the CPUs free for
+// longer than the last pause it starts over.
 #include <chrono>
 
 namespace weft::detail {
