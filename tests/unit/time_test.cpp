@@ -102,23 +102,39 @@ TEST(Time, ZeroAndPastDeadlinesCompleteAtOnce) {
 }
 
 TEST(Time, ManyTimersFireInDeadlineOrder) {
+  struct round {
+    std::vector<int> order;
+    bool registered_in_time = true;
+  };
   auto rt = weft::runtime::builder::current_thread().build();
-  auto body = []() -> task<std::vector<int>> {
-    auto order = std::make_shared<std::vector<int>>();
-    auto sleeper = [](std::shared_ptr<std::vector<int>> log, int ms) -> task<void> {
-      co_await weft::sleep(std::chrono::milliseconds(ms));
-      log->push_back(ms);
+  auto body = []() -> task<round> {
+    auto log = std::make_shared<round>();
+    // One base for every deadline, far enough ahead that each sleeper is in the
+    // wheel before the first one is due: a sleeper first polled after its
+    // deadline completes at once, without the wheel, and proves nothing here.
+    const auto base = clock_type::now() + 10ms;
+    auto sleeper = [](std::shared_ptr<round> r, clock_type::time_point at, int ms) -> task<void> {
+      if (clock_type::now() >= at) r->registered_in_time = false;
+      co_await weft::sleep_until(at + std::chrono::milliseconds(ms));
+      r->order.push_back(ms);
     };
     std::vector<int> delays(40);
     for (int i = 0; i < 40; ++i) delays[i] = 2 * ((i * 7) % 40);   // distinct, shuffled, 2 ms apart
     std::vector<weft::join_handle<void>> handles;
-    for (int d : delays) handles.push_back(weft::spawn(sleeper(order, d)));
+    for (int d : delays) handles.push_back(weft::spawn(sleeper(log, base, d)));
     for (auto& h : handles) co_await h;
-    co_return *order;
+    co_return std::move(*log);
   };
-  const auto order = rt.block_on(body());
-  ASSERT_EQ(order.size(), 40u);
-  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  // A round in which another program stalled this one past the first deadline
+  // is run again (CI runs a test that keeps every CPU busy beside this one).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const round r = rt.block_on(body());
+    if (!r.registered_in_time) continue;
+    ASSERT_EQ(r.order.size(), 40u);
+    EXPECT_TRUE(std::is_sorted(r.order.begin(), r.order.end()));
+    return;
+  }
+  FAIL() << "five rounds in a row were stalled past their first deadline";
 }
 
 TEST(Time, EqualDeadlinesAllFire) {
