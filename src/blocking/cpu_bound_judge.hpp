@@ -27,6 +27,7 @@ public:
   // How long windows with too few finished jobs go by the last verdict.
   static constexpr duration max_time_on_last_verdict = std::chrono::milliseconds(4);
   // Readings in a row that must find a CPU free before threads start again.
+  // Readings further apart than max_time_on_last_verdict are not in a row.
   static constexpr std::uint32_t free_readings_needed = 3;
 
   explicit cpu_bound_judge(std::size_t num_cpus) noexcept : num_cpus_(num_cpus) {}
@@ -51,6 +52,10 @@ public:
   /// for a window or longer was seen running or waiting for a CPU (not
   /// blocked in the kernel).
   bool judge(const window& w, std::optional<std::size_t> runnable, bool stuck_threads_runnable = false) noexcept {
+    // CPUs seen taken that long ago say nothing of now: a pool used in short
+    // bursts kept one stray reading's verdict from burst to burst (90 ms),
+    // and 200 µs sleeping jobs then waited 2 ms for a thread, not 1.
+    if (w.length > max_time_on_last_verdict) free_readings_ = free_readings_needed;
     note_jobs(w, stuck_threads_runnable);
     // Each busy thread took a job every busy * length / taken: short_job or
     // faster, and they are not blocked.

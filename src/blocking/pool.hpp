@@ -48,11 +48,11 @@
 //   jobs, over as many windows as it takes, 4 ms at most) and more threads
 //   are runnable than there are CPUs (util/cpu_load.hpp, read by the
 //   supervisor, outside the lock, when it wakes at a job's deadline or has
-//   started a thread; once seen, until three readings in a row find a CPU
-//   free): they took jobs slowly because they time-share the CPUs, with
-//   each other or with other processes (the first test alone took that for
-//   blocked threads, and an HTTP service's SQLite pool grew to 64 threads on
-//   2 CPUs under wrk),
+//   started a thread; once seen, until three readings in a row, none 4 ms
+//   after the last, find a CPU free): they took jobs slowly because they
+//   time-share the CPUs, with each other or with other processes (the
+//   first test alone took that for blocked threads, and an HTTP service's
+//   SQLite pool grew to 64 threads on 2 CPUs under wrk),
 // the queue is limited by CPU, not by blocked threads: a new thread would
 // wait for a CPU too. The supervisor holds off and looks again one window
 // later. Nor are idle threads woken then: a new job waits for a busy thread,

@@ -68,6 +68,21 @@ TEST(CpuBoundJudge, CpusSeenTakenNeedThreeFreeReadingsInARow) {
   EXPECT_FALSE(judge.judge(short_jobs, cpus_free));
 }
 
+// Readings more than 4 ms apart are not in a row: a pool that judges again
+// after a pause (short jobs in bursts) goes by what it reads now.
+TEST(CpuBoundJudge, CpusSeenTakenBefore4msOfQuietAreForgotten) {
+  cpu_bound_judge judge(cpus);
+  const auto short_jobs = window(12, 40, 20us);
+  const cpu_bound_judge::window after_a_pause{90ms, 12, 40, 40, 40};
+  const cpu_bound_judge::window after_4ms{4ms, 12, 40, 40, 40};
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_taken));
+  EXPECT_FALSE(judge.judge(after_a_pause, cpus_free)) << "90 ms later, one free reading is enough";
+  EXPECT_TRUE(judge.judge(after_a_pause, cpus_taken)) << "CPUs taken now still count";
+  EXPECT_TRUE(judge.judge(after_4ms, cpus_free)) << "4 ms apart is still in a row";
+  EXPECT_TRUE(judge.judge(short_jobs, cpus_free));
+  EXPECT_FALSE(judge.judge(short_jobs, cpus_free)) << "the third in a row";
+}
+
 // Sleeping or I/O-bound closures need threads whatever the CPUs do.
 TEST(CpuBoundJudge, LongJobsAreNeverCpuBoundByTheLoad) {
   cpu_bound_judge judge(cpus);
