@@ -12,8 +12,9 @@
 //   detector and long-blocking reports off, to measure what they cost:
 //   bench/diagnostics_cost.sh)
 //
-// Two weft-only workloads (issue 12, run only when named): pool_admission
-// and parallel_for; see bench/README.md, "Pools".
+// Three weft-only workloads, run only when named: pool_admission and
+// parallel_for (issue 12; bench/README.md, "Pools"), and pool_start (how soon
+// a burst on a fresh pool gets its threads; bench/README.md, "Pool start").
 #include <weft/net.hpp>
 #include <weft/pool.hpp>
 #include <weft/runtime.hpp>
@@ -60,9 +61,18 @@ constexpr std::size_t workers = 2;
 constexpr int load_closures = 256;
 constexpr auto load_sleep = 50ms;
 
-constexpr std::array<std::string_view, 10> bench_names = {
-    "blocking_throughput",      "blocking_roundtrip", "spawn_throughput", "timer_idle",     "timer_under_blocking_load",
-    "echo_under_blocking_load", "burst_reuse",        "shutdown_bounded", "pool_admission", "parallel_for",
+constexpr std::array<std::string_view, 11> bench_names = {
+    "blocking_throughput",
+    "blocking_roundtrip",
+    "spawn_throughput",
+    "timer_idle",
+    "timer_under_blocking_load",
+    "echo_under_blocking_load",
+    "burst_reuse",
+    "shutdown_bounded",
+    "pool_admission",
+    "parallel_for",
+    "pool_start",
 };
 
 // --diagnostics: the stall detector and long-blocking reports at their
@@ -573,6 +583,66 @@ void parallel_for_bench(std::size_t n) {
   emit("parallel_for", fields);
 }
 
+// ---------------------------------------------------------------------------
+// pool_start (weft only): DESIGN §4 says no job waits more than 1 ms for a
+// thread below the cap. BURST closures that each sleep 20 ms are submitted
+// at once, twice per fresh runtime: to its fresh pool (every thread must be
+// started: the supervisor starts them one at a time), then, once those are
+// done, to the same pool again (its threads idle). Each closure notes when it
+// started; RUNS runtimes, medians over them of the first, median and last
+// start delay of each burst, and the worst last one.
+
+constexpr std::size_t start_burst = 16;
+constexpr auto start_job = 20ms;
+
+struct burst_starts {
+  double first_us = 0, median_us = 0, last_us = 0;
+};
+
+weft::task<burst_starts> start_burst_once() {
+  const auto t0 = clock_type::now();
+  std::vector<weft::join_handle<double>> handles;
+  handles.reserve(start_burst);
+  for (std::size_t i = 0; i < start_burst; ++i) {
+    handles.push_back(weft::spawn_blocking([t0] {
+      const double delay = us(clock_type::now() - t0);
+      std::this_thread::sleep_for(start_job);
+      return delay;
+    }));
+  }
+  std::vector<double> delays;
+  for (auto& h : handles) delays.push_back(co_await h);
+  const auto s = sorted(std::move(delays));
+  co_return burst_starts{s.front(), pct(s, 50), s.back()};
+}
+
+void pool_start(std::size_t runs) {
+  std::vector<double> fresh_first, fresh_median, fresh_last, warm_first, warm_median, warm_last, threads;
+  for (std::size_t r = 0; r < runs; ++r) {
+    auto rt = build_runtime();
+    const auto [fresh, warm] = rt.block_on([]() -> weft::task<std::pair<burst_starts, burst_starts>> {
+      const burst_starts first = co_await start_burst_once();
+      const burst_starts second = co_await start_burst_once();
+      co_return std::pair{first, second};
+    }());
+    fresh_first.push_back(fresh.first_us);
+    fresh_median.push_back(fresh.median_us);
+    fresh_last.push_back(fresh.last_us);
+    warm_first.push_back(warm.first_us);
+    warm_median.push_back(warm.median_us);
+    warm_last.push_back(warm.last_us);
+    threads.push_back(static_cast<double>(rt.metrics().blocking_threads));
+  }
+  const auto median = [](std::vector<double> v) { return pct(sorted(std::move(v)), 50); };
+  const double worst_fresh_last = sorted(fresh_last).back();
+  emit("pool_start",
+       fmt::format("\"burst\":{},\"fresh_first_us\":{:.1f},\"fresh_median_us\":{:.1f},\"fresh_last_us\":{:.1f},"
+                   "\"fresh_worst_last_us\":{:.1f},\"warm_first_us\":{:.1f},\"warm_median_us\":{:.1f},"
+                   "\"warm_last_us\":{:.1f},\"threads\":{:.0f}",
+                   start_burst, median(fresh_first), median(fresh_median), median(fresh_last), worst_fresh_last,
+                   median(warm_first), median(warm_median), median(warm_last), median(threads)));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -584,15 +654,18 @@ int main(int argc, char** argv) {
   app.add_option("--diagnostics", diagnostics, "stall detector and long-blocking reports: on (default) or off")
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("bench", selected,
-                 "workloads to run (default: all but the weft-only pool_admission and parallel_for, in this order)")
+                 "workloads to run (default: all but the weft-only pool_admission, parallel_for and pool_start, in "
+                 "this order)")
       ->check(CLI::IsMember(std::vector<std::string>(bench_names.begin(), bench_names.end())));
   CLI11_PARSE(app, argc, argv);
 
   diagnostics_on = diagnostics == "on";
   const std::size_t div = quick ? 10 : 1;
-  // The weft-only workloads (pools, issue 12) have no anchor to compare
+  // The weft-only workloads (pools, pool start) have no anchor to compare
   // with: they run only when named, so that compare.sh's rounds stay as they were.
-  const auto weft_only = [](std::string_view name) { return name == "pool_admission" || name == "parallel_for"; };
+  const auto weft_only = [](std::string_view name) {
+    return name == "pool_admission" || name == "parallel_for" || name == "pool_start";
+  };
   const auto wanted = [&](std::string_view name) {
     if (selected.empty()) return !weft_only(name);
     return std::find(selected.begin(), selected.end(), name) != selected.end();
@@ -611,6 +684,7 @@ int main(int argc, char** argv) {
       else if (name == "shutdown_bounded") shutdown_bounded();
       else if (name == "pool_admission") pool_admission(100'000 / div);
       else if (name == "parallel_for") parallel_for_bench(20'000'000 / div);
+      else if (name == "pool_start") pool_start(quick ? 3 : 20);
       fmt::print(stderr, "[{}: {:.2f} s]\n", name, std::chrono::duration<double>(clock_type::now() - t0).count());
     }
   } catch (const std::exception& e) {
