@@ -617,30 +617,36 @@ weft::task<burst_starts> start_burst_once() {
 }
 
 void pool_start(std::size_t runs) {
-  std::vector<double> fresh_first, fresh_median, fresh_last, warm_first, warm_median, warm_last, threads;
+  std::vector<burst_starts> fresh, warm;
+  std::vector<double> threads;
   for (std::size_t r = 0; r < runs; ++r) {
     auto rt = build_runtime();
-    const auto [fresh, warm] = rt.block_on([]() -> weft::task<std::pair<burst_starts, burst_starts>> {
-      const burst_starts first = co_await start_burst_once();
-      const burst_starts second = co_await start_burst_once();
-      co_return std::pair{first, second};
+    const auto [first, second] = rt.block_on([]() -> weft::task<std::pair<burst_starts, burst_starts>> {
+      const burst_starts to_new_threads = co_await start_burst_once();
+      const burst_starts to_idle_threads = co_await start_burst_once();
+      co_return std::pair{to_new_threads, to_idle_threads};
     }());
-    fresh_first.push_back(fresh.first_us);
-    fresh_median.push_back(fresh.median_us);
-    fresh_last.push_back(fresh.last_us);
-    warm_first.push_back(warm.first_us);
-    warm_median.push_back(warm.median_us);
-    warm_last.push_back(warm.last_us);
+    fresh.push_back(first);
+    warm.push_back(second);
     threads.push_back(static_cast<double>(rt.metrics().blocking_threads));
   }
-  const auto median = [](std::vector<double> v) { return pct(sorted(std::move(v)), 50); };
-  const double worst_fresh_last = sorted(fresh_last).back();
+  // Over the runtimes: the median of one field, or its largest value.
+  const auto over_runs = [](const std::vector<burst_starts>& bursts, double burst_starts::* field, double p) {
+    std::vector<double> values;
+    for (const burst_starts& b : bursts) values.push_back(b.*field);
+    return pct(sorted(std::move(values)), p);
+  };
+  const auto median = [&](const std::vector<burst_starts>& bursts, double burst_starts::* field) {
+    return over_runs(bursts, field, 50);
+  };
   emit("pool_start",
        fmt::format("\"burst\":{},\"fresh_first_us\":{:.1f},\"fresh_median_us\":{:.1f},\"fresh_last_us\":{:.1f},"
                    "\"fresh_worst_last_us\":{:.1f},\"warm_first_us\":{:.1f},\"warm_median_us\":{:.1f},"
                    "\"warm_last_us\":{:.1f},\"threads\":{:.0f}",
-                   start_burst, median(fresh_first), median(fresh_median), median(fresh_last), worst_fresh_last,
-                   median(warm_first), median(warm_median), median(warm_last), median(threads)));
+                   start_burst, median(fresh, &burst_starts::first_us), median(fresh, &burst_starts::median_us),
+                   median(fresh, &burst_starts::last_us), over_runs(fresh, &burst_starts::last_us, 100),
+                   median(warm, &burst_starts::first_us), median(warm, &burst_starts::median_us),
+                   median(warm, &burst_starts::last_us), pct(sorted(threads), 50)));
 }
 
 }  // namespace
