@@ -125,8 +125,8 @@ TEST(Time, ManyTimersFireInDeadlineOrder) {
     for (auto& h : handles) co_await h;
     co_return std::move(*log);
   };
-  // A round in which another program stalled this one past the first deadline
-  // is run again (CI runs a test that keeps every CPU busy beside this one).
+  // A round that the machine stalled past its first deadline (a loaded CI
+  // host) is run again.
   for (int attempt = 0; attempt < 5; ++attempt) {
     const round r = rt.block_on(body());
     if (!r.registered_in_time) continue;
