@@ -73,6 +73,15 @@ public:
     return free_readings_ < free_readings_needed;
   }
 
+  /// Whether a thread start should wait although the jobs are not short:
+  /// more than twice as many threads are runnable as there are CPUs while
+  /// the pool's threads still finish jobs (`queue_moving`). A new thread
+  /// would wait for a CPU behind them and slow them down; threads that
+  /// finish nothing may be waiting for a queued job, and get help.
+  bool holds_starts(std::optional<std::size_t> runnable, bool queue_moving) const noexcept {
+    return !jobs_were_short_ && queue_moving && runnable && *runnable > 2 * num_cpus_;
+  }
+
 private:
   // The jobs are short if most of them are: a job's run time is wall time,
   // and under wrk one 20 µs query in a few is preempted for 1-2 ms (its

@@ -67,6 +67,17 @@
 // the verdict a window old asks the supervisor to judge again
 // (judge_requested_). The rules and their constants:
 // blocking/cpu_bound_judge.hpp.
+// A second exception, for jobs that are not short (most ran longer than
+// 250 µs; short ones have the rule above): no thread starts while more than
+// twice as many threads are runnable as there are CPUs (the last reading)
+// and a job finished within the last window. The host is
+// oversubscribed and the queue moves: a new thread would wait for a CPU
+// behind the others and slow them down. In burst_reuse (bursts of 1,000
+// jobs that sleep 1 ms) the threads' own wake-ups took both CPUs of the
+// bench machine, and later bursts kept starting threads that made no burst
+// shorter (bench/README.md, "Thread starts on an oversubscribed host").
+// Idle threads are still woken; threads that finished nothing for a window
+// may wait for each other (a job in the queue) and get help.
 //
 // # Pool thread (pool_thread.cpp): STARTING -> BUSY <-> IDLE -> EXIT
 // BUSY: run() the job; then, under the lock, take the queue head or put itself
@@ -415,6 +426,7 @@ private:
   std::size_t reserved_ = 0;  // slots held by try_spawn between reserve and submit
   std::uint64_t completed_ = 0;
   std::uint64_t completed_short_ = 0;  // ran cpu_bound_judge::contended_job or less
+  clock::time_point last_finished_{};  // when the latest job ended
   std::uint64_t rejected_ = 0;
   // Shared by every rejection: their what() (join_error::what() quotes it).
   const std::exception_ptr queue_full_;

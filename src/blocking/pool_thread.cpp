@@ -116,6 +116,7 @@ void blocking_pool::run_thread(pool_thread& self) noexcept {
       self.started_ns_.store(0, std::memory_order_relaxed);   // relaxed: read under mutex_
       self.long_reported_ = false;
       ++completed_;
+      last_finished_ = ended;
       if (ended - began <= cpu_bound_judge::contended_job) ++completed_short_;
       // acquire: pairs with shutdown's release store of 0 once request_stop()
       // has returned; the job must not be completed (and freed) before that.

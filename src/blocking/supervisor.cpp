@@ -150,6 +150,11 @@ bool blocking_pool::plan_start_locked(clock::time_point now, pool_thread*& recor
     sleep_until = now + cpu_window();
     return false;
   }
+  if (idle_ == nullptr && cpu_judge_.holds_starts(runnable_threads_, now - last_finished_ < cpu_window())) {
+    // The host is oversubscribed and the queue moves ("Why a supervisor thread").
+    sleep_until = now + cpu_window();
+    return false;
+  }
   if (idle_ != nullptr) {
     // Held back while the threads were limited by CPU: an idle thread takes
     // the oldest job, no start needed.

@@ -9,9 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <latch>
 #include <memory>
@@ -225,6 +227,63 @@ TEST(BlockingPool, WaitingJobGetsThreadWithoutAnotherSubmit) {
   EXPECT_EQ(pool->metrics().threads_started, 2U);
   release.open();
   ASSERT_TRUE(blocker.wait_done());
+}
+
+// Three busy loops on every CPU: more than twice as many runnable threads as
+// CPUs, whatever else the machine runs.
+struct oversubscribed_host {
+  std::array<weft::test::busy_loops_on_every_cpu, 3> loops;
+  bool ok() const { return loops[2].count() > 0; }
+};
+
+// On an oversubscribed host a thread start waits while the pool's threads
+// finish jobs (docs/DESIGN.md §4): 200 jobs of 1 ms queue up behind one free
+// thread, and no thread starts for them.
+TEST(BlockingPool, OversubscribedHostStartsNoThreadWhileJobsKeepFinishing) {
+  const oversubscribed_host host;
+  ASSERT_TRUE(host.ok()) << "fork failed";
+  gate release;
+  test_job blocker([&] { release.pass(); });
+  test_job warm([] { std::this_thread::sleep_for(1ms); });
+  std::deque<test_job> jobs;
+  blocking_pool_config config;
+  config.spawn_delay = 20ms;   // a window in which a 1 ms job finishes although CPUs are taken
+  pool_guard pool(config);
+  pool->submit(blocker);
+  ASSERT_TRUE(eventually([&] { return blocker.runs.load() == 1; }));
+  pool->submit(warm);   // starts the free thread: nothing had finished yet
+  ASSERT_TRUE(warm.wait_done());
+  ASSERT_EQ(pool->metrics().threads_started, 2U);
+  for (int i = 0; i < 200; ++i) {
+    jobs.emplace_back([] { std::this_thread::sleep_for(1ms); });
+    pool->submit(jobs.back());
+    if (i % 4 == 3) std::this_thread::sleep_for(1ms);   // 4 a millisecond: faster than one thread runs them
+  }
+  for (test_job& job : jobs) ASSERT_TRUE(job.wait_done());
+  // One more if a window went by in which no job finished (a preempted thread).
+  EXPECT_LE(pool->metrics().threads_started, 3U);
+  release.open();
+  ASSERT_TRUE(blocker.wait_done());
+}
+
+// ... but not while they finish nothing: a job that the busy thread waits
+// for gets a thread of its own.
+TEST(BlockingPool, OversubscribedHostStartsAThreadForAJobTheBusyOnesWaitFor) {
+  const oversubscribed_host host;
+  ASSERT_TRUE(host.ok()) << "fork failed";
+  gate release;
+  test_job warm([] { std::this_thread::sleep_for(1ms); });   // a job that is not short, just finished
+  test_job waiter([&] { release.pass(); });
+  test_job opener([&] { release.open(); });
+  pool_guard pool({});
+  pool->submit(warm);
+  ASSERT_TRUE(warm.wait_done());
+  pool->submit(waiter);
+  ASSERT_TRUE(eventually([&] { return waiter.runs.load() == 1; }));
+  pool->submit(opener);
+  ASSERT_TRUE(opener.wait_done());
+  ASSERT_TRUE(waiter.wait_done());
+  EXPECT_EQ(pool->metrics().threads_started, 2U);
 }
 
 TEST(BlockingPool, IdleThreadsExitAfterKeepAlive) {

@@ -208,6 +208,23 @@ TEST(CpuLoad, CpusOversubscribedSeesMoreRunnableThreadsThanTheCallerMayUseCpus) 
   EXPECT_TRUE(seen);
 }
 
+// Jobs that are not short: a start waits only while more than twice as many
+// threads are runnable as there are CPUs and the queue moves.
+TEST(CpuBoundJudge, StartsOfLongJobsWaitOnlyWhileTwiceTheCpusAreTakenAndJobsFinish) {
+  cpu_bound_judge judge(cpus);
+  const std::optional<std::size_t> twice_taken = 2 * cpus + 1;
+  const std::optional<std::size_t> twice = 2 * cpus;
+  ASSERT_FALSE(judge.judge(window(8, 8, 1000us), twice_taken));   // long jobs, taken slowly: not CPU-bound
+  EXPECT_TRUE(judge.holds_starts(twice_taken, true));
+  EXPECT_FALSE(judge.holds_starts(twice, true));
+  EXPECT_FALSE(judge.holds_starts(twice_taken, false));   // nothing finished: they may wait for a queued job
+  EXPECT_FALSE(judge.holds_starts(unreadable, true));
+  // Short jobs have their own rule (above), which also holds idle threads.
+  cpu_bound_judge short_jobs(cpus);
+  ASSERT_TRUE(short_jobs.judge(window(12, 40, 20us), cpus_taken));
+  EXPECT_FALSE(short_jobs.holds_starts(twice_taken, true));
+}
+
 // And no more runnable threads than CPUs is not too many: at moments when a
 // fresh reading before and after the call finds no more runnable threads
 // than the caller may use CPUs, the call (refreshing its reading in between)
