@@ -78,14 +78,17 @@ namespace weft::detail {
 namespace {
 constexpr std::uint32_t inject_check_interval = 61;
 // How long an idle worker searches before it sleeps: long enough to catch a
-// blocking job's completion back to back (~1 µs) without the ~21 µs wake of a
-// halted vCPU, short enough that a due timer is not held up (the sleeping
-// worker is the one in the driver). Between passes it yields, so a thread
-// that shares this CPU — often the very pool thread about to hand us work —
-// can run. Bounded by the clock, never by a count of yields: under load one
-// yield can last a whole time slice; while another program holds every CPU
-// the worker does not spin at all (util/spin_pause.hpp).
-constexpr auto spin_time = std::chrono::microseconds(20);
+// blocking job's completion back to back (~1 µs) and a client's next
+// request without the ~21 µs wake of a halted vCPU; it polls the driver as
+// it goes, so due timers and readiness are not held up. 50 µs rather than
+// 20: echo p99 under a saturated pool 59 -> 52 µs and timer p99 under that
+// load 92 -> 65 µs (alternated runs; bench/README.md, "Worker spin 20 ->
+// 50 µs"). Between passes it yields, so a thread that shares this CPU —
+// often the very pool thread about to hand us work — can run. Bounded by
+// the clock, never by a count of yields: under load one yield can last a
+// whole time slice; while another program holds every CPU the worker does
+// not spin at all (util/spin_pause.hpp).
+constexpr auto spin_time = std::chrono::microseconds(50);
 constexpr int spins_per_clock_read = 16;
 // How often a busy worker checks for due timers between maintenance passes.
 // While workers are busy nobody sleeps in the driver, so without it a timer

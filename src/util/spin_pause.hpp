@@ -3,7 +3,7 @@
 // When the threads that spin for work (an idle async worker, a pool thread
 // waiting for its next job) should not spin at all, process-wide.
 //
-// Such a thread spins ~20 µs before it parks, with a sched_yield between
+// Such a thread spins ~50 µs before it parks, with a sched_yield between
 // passes so that a thread of ours sharing its CPU can run: on a CPU that
 // would otherwise idle, that saves the ~21 µs wake of a halted vCPU. When
 // another program holds every CPU (a busy loop on each), each yield hands it
