@@ -123,10 +123,12 @@ struct gate {
 /// the object is destroyed.
 class busy_loops_on_every_cpu {
 public:
-  busy_loops_on_every_cpu() {
+  /// `per_cpu` loops pinned to each CPU the caller may use.
+  explicit busy_loops_on_every_cpu(int per_cpu = 1) {
     cpu_set_t usable;
     if (pthread_getaffinity_np(pthread_self(), sizeof usable, &usable) != 0) return;
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    for (int loop = 0; loop < per_cpu * CPU_SETSIZE; ++loop) {
+      const int cpu = loop % CPU_SETSIZE;
       if (!CPU_ISSET(cpu, &usable)) continue;
       const pid_t child = fork();
       if (child < 0) continue;
