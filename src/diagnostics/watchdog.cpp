@@ -8,11 +8,13 @@
 // poll (util/poll_slot.hpp). Every period P the watchdog reads the slots and
 // the clock: a slot whose sequence is the one it saw before is in the same
 // poll, which has run at least since the watchdog first saw it. Once that is
-// stall_threshold T, the poll is reported, once. A poll that began at s is
-// first seen before s + P (or at once, if the watchdog was asleep and the
-// worker's wake-up kicked it) and reported before first_seen + T + P, so
-// with P = T / 4 the report comes before s + 1.5 T: within DESIGN's 2 T.
-// busy_for is measured from first_seen, so it never overstates.
+// stall_threshold T, the poll is reported, once. The period is T / 4 while
+// a worker is awake and T / 2 while none is (the linger below): a poll that
+// began at s is first seen before s + T / 2 (or at once, if the watchdog was
+// asleep and the worker's wake-up kicked it), and from then on the worker is
+// awake, so it is reported before first_seen + T + T / 4 < s + 1.75 T:
+// within DESIGN's 2 T. busy_for is measured from first_seen, so it never
+// overstates.
 // Blocking jobs: their threads stamp the start time (the pool reads the
 // clock per job anyway, for its histograms); the watchdog asks each pool
 // every long_blocking_threshold / 4 for jobs past it (collect_long_running).
@@ -76,11 +78,12 @@ namespace {
 // A floor on the sampling period, whatever the threshold.
 constexpr std::chrono::nanoseconds min_period = std::chrono::microseconds(50);
 // How long the watchdog keeps sampling on its own after it last saw a worker
-// awake, before it sleeps and needs a kick again. A kick is a system call on
+// awake (or was kicked), before it sleeps and needs a kick again. A kick is a system call on
 // the worker that wakes up, just before it polls what woke it (a timer, a
 // socket): a runtime that wakes every millisecond would pay it every time.
-// Sampling through short idle spells costs the watchdog ~400 wake-ups a
-// second instead, and an idle runtime none once the linger is over.
+// Sampling through short idle spells costs the watchdog ~200 wake-ups a
+// second instead (at the default T, 10 ms), and an idle runtime none once
+// the linger is over.
 constexpr std::chrono::milliseconds linger(100);
 }  // namespace
 
@@ -139,17 +142,26 @@ void watchdog::run() noexcept {
           activity_.prepare_sleep(from_workers);   // job starts need not kick now
           until = next_blocking_sample;
         }
-        if (!stop_.load()) activity_.sleep(until);
-        else activity_.cancel_sleep();
+        if (stop_.load()) {
+          activity_.cancel_sleep();
+        } else if (activity_.sleep(until) && watch_stalls) {
+          // Kicked: a worker woke up (or a job started), however briefly.
+          // Linger from here even if it is parked again by the time this
+          // thread runs (on a busy host it mostly is), or a worker that
+          // ticks every millisecond would pay a kick every time.
+          last_busy = clock::now();
+        }
         wakeups_.fetch_add(1, std::memory_order_relaxed);
         if (!until) next_blocking_sample = clock::now();   // a job may have just started: look at it
         continue;
       }
       activity_.cancel_sleep();
     }
-    // ... or SAMPLE again after a quarter of the stall threshold, the worst
-    // delay DESIGN's "within twice the threshold" allows (see "Sampling").
-    auto until = clock::now() + std::max(config_.stall_threshold / 4, min_period);
+    // ... or SAMPLE again after a quarter of the stall threshold, or half of
+    // it while no worker is awake (see "Sampling" for why that keeps reports
+    // within twice the threshold).
+    const auto period = config_.stall_threshold / (workers_busy() ? 4 : 2);
+    auto until = clock::now() + std::max(period, min_period);
     if (watch_blocking) until = std::min(until, next_blocking_sample);
     activity_.sleep(until);
     wakeups_.fetch_add(1, std::memory_order_relaxed);

@@ -50,7 +50,7 @@ public:
   /// source); the caller then checks those sources.
   void prepare_sleep(unsigned sources) noexcept { listening_.store(sources); }   // seq_cst: see above
   /// The sources were not idle after all.
-  void cancel_sleep() noexcept { listening_.store(0); }
+  void cancel_sleep() noexcept { stop_listening(); }
   /// Sleeps until kicked or until `deadline` (nullopt: no deadline).
   /// Returns true if kicked. Clears the intent.
   bool sleep(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
@@ -62,13 +62,21 @@ public:
     }
     const bool was_kicked = kicked_;
     kicked_ = false;
-    listening_.store(0);
+    stop_listening();
     return was_kicked;
   }
 
 private:
-  std::atomic<unsigned> listening_{0};   // sources that kick the watchdog awake
-  std::mutex mutex_;   // guards kicked_
+  // Only the watchdog stores listening_, so its own relaxed load is exact.
+  void stop_listening() noexcept {
+    if (listening_.load(std::memory_order_relaxed) != 0) listening_.store(0);
+  }
+
+  // A line of its own, stored only when it changes: every worker loads it
+  // on every wake-up, and the watchdog's mutex (or a store per sample) on
+  // the same line would make that load a miss after each of its samples.
+  alignas(64) std::atomic<unsigned> listening_{0};   // sources that kick the watchdog awake
+  alignas(64) std::mutex mutex_;   // guards kicked_
   std::condition_variable cv_;
   bool kicked_ = false;
 };

@@ -5,6 +5,7 @@
 
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
+#include <weft/time.hpp>
 
 #include "runtime/runtime_core.hpp"
 #include "promtool.hpp"
@@ -161,6 +162,44 @@ TEST(Diagnostics, IdleRuntimeDoesNotWakeTheWatchdog) {
   rt.block_on(block_worker(30ms));
   EXPECT_GT(core.watchdog_wakeups() - before, 5u);
   EXPECT_GE(got.size(), 1u);
+}
+
+TEST(Diagnostics, WatchdogLingersThroughShortIdleSpellsAtHalfTheThresholdAndStillReportsWithinTwice) {
+  // A task that sleeps 1 ms at a time keeps the watchdog lingering (sampling
+  // on its own) rather than sleeping until kicked. With no worker awake it
+  // samples every T / 2, plus a kick after each 100 ms linger: ~33 wake-ups
+  // a second at T = 100 ms (every T / 4: ~50).
+  constexpr auto threshold = 100ms;
+  collected<stall_report> got;
+  runtime rt =
+      runtime::builder::multi_thread().worker_threads(2).stall_threshold(threshold).on_stall(got.handler()).build();
+  auto& core = weft::detail::access::core(rt.get_handle());
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  auto ticker = rt.get_handle().spawn([](std::shared_ptr<std::atomic<bool>> stopped) -> task<void> {
+    while (!stopped->load()) co_await weft::sleep(1ms);
+  }(stop));
+  const auto wakeups_in_a_second = [&] {
+    const auto before = core.watchdog_wakeups();
+    std::this_thread::sleep_for(1s);
+    return core.watchdog_wakeups() - before;
+  };
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LT(wakeups_in_a_second(), 40u) << "sampled faster than every T / 2 while no worker was busy";
+  {
+    // On a busy host the ticking worker is parked again by the time the
+    // kicked watchdog runs; the kick alone must start a linger (it used to
+    // take a sample that saw the worker awake: 53-151 wake-ups a second here).
+    weft::test::busy_loops_on_every_cpu host(2);
+    EXPECT_LT(wakeups_in_a_second(), 40u) << "the watchdog was kicked on every tick";
+  }
+  // A stall that begins while the watchdog lingers is still reported within 2 T.
+  clock_type::time_point began{};
+  join(rt, rt.get_handle().spawn(block_worker(3 * threshold, nullptr, &began)));
+  stop->store(true);
+  join(rt, std::move(ticker));
+  std::lock_guard lock(got.mutex);
+  ASSERT_EQ(got.reports.size(), 1u);
+  EXPECT_LE(got.times[0] - began, 2 * threshold) << "DESIGN §6: no later than twice the threshold";
 }
 
 TEST(Diagnostics, ThrowingHandlerIsReportedOnceAndTheWatchdogKeepsRunning) {
