@@ -78,9 +78,10 @@ namespace {
 // A floor on the sampling period, whatever the threshold.
 constexpr std::chrono::nanoseconds min_period = std::chrono::microseconds(50);
 // How long the watchdog keeps sampling on its own after it last saw a worker
-// awake (or was kicked), before it sleeps and needs a kick again. A kick is a system call on
-// the worker that wakes up, just before it polls what woke it (a timer, a
-// socket): a runtime that wakes every millisecond would pay it every time.
+// awake (or was kicked), before it sleeps and needs a kick again. A kick is a
+// system call on the worker that wakes up, just before it polls what woke it
+// (a timer, a socket): a runtime that wakes every millisecond would pay it
+// every time.
 // Sampling through short idle spells costs the watchdog ~200 wake-ups a
 // second instead (at the default T, 10 ms), and an idle runtime none once
 // the linger is over.
