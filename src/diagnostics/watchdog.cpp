@@ -130,12 +130,13 @@ void watchdog::run() noexcept {
       sample_blocking();
       next_blocking_sample = now + config_.long_blocking_threshold / 4;
     }
-    if (workers_busy()) last_busy = now;
+    const bool busy = workers_busy();
+    if (busy) last_busy = now;
     // SLEEP, listening for kicks (see "Sleeping" above) ...
-    if (!workers_busy() && now - last_busy >= linger) {
+    if (!busy && now - last_busy >= linger) {
       const unsigned from_workers = watch_stalls ? activity_signal::workers : 0u;
       activity_.prepare_sleep(from_workers | (watch_blocking ? activity_signal::pools : 0u));
-      if (!workers_busy()) {
+      if (!workers_busy()) {   // again, after announcing the intent (activity_signal.hpp)
         // ... with no deadline while nothing runs, else until the next look
         // at the blocking jobs.
         std::optional<clock::time_point> until;
@@ -159,9 +160,9 @@ void watchdog::run() noexcept {
       activity_.cancel_sleep();
     }
     // ... or SAMPLE again after a quarter of the stall threshold, or half of
-    // it while no worker is awake (see "Sampling" for why that keeps reports
-    // within twice the threshold).
-    const auto period = config_.stall_threshold / (workers_busy() ? 4 : 2);
+    // it while no worker was awake at this sample (see "Sampling" for why
+    // that keeps reports within twice the threshold).
+    const auto period = config_.stall_threshold / (busy ? 4 : 2);
     auto until = clock::now() + std::max(period, min_period);
     if (watch_blocking) until = std::min(until, next_blocking_sample);
     activity_.sleep(until);
