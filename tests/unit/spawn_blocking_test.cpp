@@ -601,7 +601,7 @@ TEST(SpawnBlocking, RefusedThreadWithNoneAliveYieldsTheSystemError) {
 TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
   std::atomic<int> starts{0};
   runtime rt = refusing_runtime([&] { return starts.fetch_add(1) == 0 ? 0 : EAGAIN; });
-  auto body = []() -> task<int> {
+  auto body = [](const std::atomic<int>* tries) -> task<int> {
     auto hold = std::make_shared<std::latch>(1);
     auto entered = std::make_shared<std::atomic<bool>>(false);
     auto first = weft::spawn_blocking([hold, entered] {
@@ -611,14 +611,18 @@ TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
     });
     while (!entered->load()) co_await weft::yield_now();
     auto second = weft::spawn_blocking([] { return 2; });   // its thread is refused: it waits in the queue
-    co_await weft::sleep(5ms);
+    // Until the supervisor has tried (spawn_delay, longer on a loaded host:
+    // a fixed 5 ms was too short under ASan in CI).
+    const auto deadline = std::chrono::steady_clock::now() + weft::test::max_wait;
+    while (tries->load() < 2 && std::chrono::steady_clock::now() < deadline) co_await weft::sleep(1ms);
+    co_await weft::sleep(2ms);   // a job handed to a refused thread would have run by now
     EXPECT_FALSE(second.is_finished());
     hold->count_down();
     const int a = co_await first;
     const int b = co_await second;   // run by the first thread once free: never lost
     co_return a + b;
   };
-  EXPECT_EQ(rt.block_on(body()), 3);
+  EXPECT_EQ(rt.block_on(body(&starts)), 3);
   EXPECT_GE(starts.load(), 2);
 }
 
