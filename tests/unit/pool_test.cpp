@@ -209,7 +209,10 @@ TEST(Pool, ANamedPoolRunsOnItsOwnThreadsUpToItsCap) {
         files_ids.insert(std::this_thread::get_id());
       }));
     }
-    co_await weft::sleep(20ms);
+    // Its second thread comes after spawn_delay, later on a loaded host.
+    const auto deadline = std::chrono::steady_clock::now() + weft::test::max_wait;
+    while (db.metrics().threads < 2 && std::chrono::steady_clock::now() < deadline) co_await weft::sleep(1ms);
+    co_await weft::sleep(10ms);   // a third thread, if the cap let one start, would be up by now
     EXPECT_EQ(db.metrics().threads, 2u);   // the cap, while every job blocks
     EXPECT_EQ(db.metrics().queue_depth, 4u);
     g.open.count_down();
