@@ -12,7 +12,7 @@
 /// blocks on a child, and no thread is started per child.
 ///
 /// Example:
-///     auto out = co_await weft::process::command("git").args({"rev-parse", "HEAD"}).output();
+///     auto out = co_await weft::process::command("git").arg("rev-parse").arg("HEAD").output();
 ///     if (out.status.success()) std::cout << out.stdout_data;
 
 #include <weft/detail/io_object.hpp>
@@ -190,7 +190,9 @@ public:
 
   /// Appends one argument (argv[1], argv[2], ...).
   command& arg(std::string argument);
-  /// Appends several.
+  /// Appends several. g++ 12 rejects a braced list of string literals inside
+  /// a `co_await` expression ("array used as initializer", a compiler bug):
+  /// there, call args() on a named command first, or use arg().
   command& args(std::vector<std::string> arguments);
   /// Sets a variable in the child's environment (the parent's, unless
   /// env_clear() was called).

@@ -314,19 +314,24 @@ TEST(AbortOnDrop, DestroyingItAbortsTheTask) {
 
 TEST(AbortOnDrop, TimeoutOnAStopAwareBlockingClosureRequestsItsStop) {
   auto rt = multi();
-  auto body = []() -> task<void> {
-    auto stopped = std::make_shared<std::atomic<bool>>(false);
-    auto h = weft::spawn_blocking([stopped](std::stop_token st) {
+  auto entered = std::make_shared<std::atomic<bool>>(false);
+  auto stopped = std::make_shared<std::atomic<bool>>(false);
+  auto body = [](std::shared_ptr<std::atomic<bool>> in, std::shared_ptr<std::atomic<bool>> stop_seen) -> task<void> {
+    auto h = weft::spawn_blocking([in, stop_seen](std::stop_token st) {
+      in->store(true);
       const auto limit = std::chrono::steady_clock::now() + weft::test::max_wait;
       while (!st.stop_requested() && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(100us);
-      stopped->store(st.stop_requested());
+      stop_seen->store(st.stop_requested());
       return 1;
     });
+    // Running first: a closure still queued when the timeout drops it never
+    // runs at all (a loaded host under ASan took longer than 5 ms to start it).
+    while (!in->load()) co_await weft::sleep(1ms);
     auto r = co_await weft::timeout(5ms, std::move(h).abort_on_drop());
     EXPECT_FALSE(r.has_value());
-    EXPECT_TRUE(weft::test::eventually([&] { return stopped->load(); }));
   };
-  rt.block_on(body());
+  rt.block_on(body(entered, stopped));
+  EXPECT_TRUE(weft::test::eventually([&] { return stopped->load(); }));
 }
 
 // -- cancellation_token -------------------------------------------------------------
