@@ -6,6 +6,7 @@
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
 #include <weft/task.hpp>
+#include <weft/time.hpp>
 
 #include "weft_test_support.hpp"
 
@@ -23,6 +24,20 @@ inline runtime multi(std::size_t workers = 2) {
 
 /// Every async task on the thread calling block_on: deterministic order.
 inline runtime single() { return runtime::builder::current_thread().build(); }
+
+/// Sleeps a millisecond at a time until pred() holds; false if that takes
+/// longer than max_wait. For a wait on another thread's progress (a pool
+/// thread's start, a closure entering), which a loaded host — CI under a
+/// sanitizer — can delay far past any fixed sleep.
+template <class Pred>
+task<bool> wait_until(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) co_return false;
+    co_await sleep(std::chrono::milliseconds(1));
+  }
+  co_return true;
+}
 
 /// Yields until `*h` has finished; a test failure (and false) if that takes
 /// longer than max_wait — so a lost wake-up fails instead of hanging.

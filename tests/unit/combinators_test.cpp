@@ -326,7 +326,8 @@ TEST(AbortOnDrop, TimeoutOnAStopAwareBlockingClosureRequestsItsStop) {
     });
     // Running first: a closure still queued when the timeout drops it never
     // runs at all (a loaded host under ASan took longer than 5 ms to start it).
-    while (!in->load()) co_await weft::sleep(1ms);
+    const bool ran = co_await weft::test::wait_until([in] { return in->load(); });
+    EXPECT_TRUE(ran);
     auto r = co_await weft::timeout(5ms, std::move(h).abort_on_drop());
     EXPECT_FALSE(r.has_value());
   };

@@ -210,8 +210,8 @@ TEST(Pool, ANamedPoolRunsOnItsOwnThreadsUpToItsCap) {
       }));
     }
     // Its second thread comes after spawn_delay, later on a loaded host.
-    const auto deadline = std::chrono::steady_clock::now() + weft::test::max_wait;
-    while (db.metrics().threads < 2 && std::chrono::steady_clock::now() < deadline) co_await weft::sleep(1ms);
+    const bool grew = co_await weft::test::wait_until([&db] { return db.metrics().threads >= 2; });
+    EXPECT_TRUE(grew);
     co_await weft::sleep(10ms);   // a third thread, if the cap let one start, would be up by now
     EXPECT_EQ(db.metrics().threads, 2u);   // the cap, while every job blocks
     EXPECT_EQ(db.metrics().queue_depth, 4u);

@@ -7,6 +7,7 @@
 
 #include "runtime/runtime_seams.hpp"
 #include "util/cpu_load.hpp"
+#include "weft_task_helpers.hpp"
 #include "weft_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -613,8 +614,8 @@ TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
     auto second = weft::spawn_blocking([] { return 2; });   // its thread is refused: it waits in the queue
     // Until the supervisor has tried (spawn_delay, longer on a loaded host:
     // a fixed 5 ms was too short under ASan in CI).
-    const auto deadline = std::chrono::steady_clock::now() + weft::test::max_wait;
-    while (tries->load() < 2 && std::chrono::steady_clock::now() < deadline) co_await weft::sleep(1ms);
+    const bool tried = co_await weft::test::wait_until([tries] { return tries->load() >= 2; });
+    EXPECT_TRUE(tried);
     co_await weft::sleep(2ms);   // a job handed to a refused thread would have run by now
     EXPECT_FALSE(second.is_finished());
     hold->count_down();
