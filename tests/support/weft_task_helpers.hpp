@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <type_traits>
 
 namespace weft::test {
 
@@ -31,6 +32,11 @@ inline runtime single() { return runtime::builder::current_thread().build(); }
 /// sanitizer — can delay far past any fixed sleep.
 template <class Pred>
 task<bool> wait_until(Pred pred) {
+  // A lambda written inside `co_await wait_until(...)` is a temporary of the
+  // co_await expression, which g++ 12 destroys twice (GCC PR 100611): a
+  // captured shared_ptr lost a reference and ASan saw its count freed early.
+  static_assert(std::is_trivially_destructible_v<Pred>,
+                "wait_until: capture raw pointers or references, not owners (g++ 12 destroys it twice)");
   const auto deadline = std::chrono::steady_clock::now() + max_wait;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) co_return false;

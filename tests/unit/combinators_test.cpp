@@ -326,7 +326,7 @@ TEST(AbortOnDrop, TimeoutOnAStopAwareBlockingClosureRequestsItsStop) {
     });
     // Running first: a closure still queued when the timeout drops it never
     // runs at all (a loaded host under ASan took longer than 5 ms to start it).
-    const bool ran = co_await weft::test::wait_until([in] { return in->load(); });
+    const bool ran = co_await weft::test::wait_until([flag = in.get()] { return flag->load(); });
     EXPECT_TRUE(ran);
     auto r = co_await weft::timeout(5ms, std::move(h).abort_on_drop());
     EXPECT_FALSE(r.has_value());
