@@ -177,8 +177,9 @@ public:
   /// then queued longer than max_queue_wait is rejected as with spawn.
   ///
   /// Example:
-  ///     auto h = co_await db.admit([id] { return load(id); });
-  ///     auto row = co_await h;
+  ///     auto job = [id] { return load(id); };
+  ///     auto h = co_await db.admit(std::move(job));   // g++ 12: name the closure
+  ///     auto row = co_await h;                       // (see spawn_blocking, "Compilers")
   template <class F>
   auto admit(F f, std::source_location where = std::source_location::current()) const {
     static_assert(detail::check_blocking_closure<F>());
@@ -241,7 +242,8 @@ private:
 /// oversubscribes the cores. Same rules and errors as spawn_blocking.
 ///
 /// Example:
-///     auto digest = co_await weft::spawn_compute([data] { return sha256(data); });
+///     auto h = weft::spawn_compute([data] { return sha256(data); });   // g++ 12: name the
+///     auto digest = co_await h;                                       // handle (spawn_blocking)
 template <class F>
 auto spawn_compute(F&& f, std::source_location where = std::source_location::current()) {
   detail::runtime_core& core = detail::current_core();

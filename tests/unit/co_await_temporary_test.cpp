@@ -7,6 +7,7 @@
 // behaviour (a double free of the captured string).
 #include <weft/spawn.hpp>   // first: proves the header is self-contained
 
+#include <weft/pool.hpp>
 #include <weft/runtime.hpp>
 
 #include "weft_task_helpers.hpp"
@@ -77,6 +78,44 @@ TEST(CoAwaitTemporary, CapturingLambdaInsideCoAwaitJoin) {
   }
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(*result, "joined, and long enough to live on the heap?");
+  EXPECT_EQ(live.load(), 0);
+}
+
+// admit() is itself awaited, so its closure sits in the co_await expression
+// unless it is named first: the way pool.hpp shows, and correct on g++ too.
+task<std::string> admit_named(std::atomic<int>& live, std::string name) {
+  auto job = [probe = lifetime_probe(live), name] { return name + "."; };
+  auto h = co_await weft::handle::current().pool("blocking").admit(std::move(job));
+  co_return co_await h;
+}
+
+task<std::string> admit_inline(std::atomic<int>& live, std::string name) {
+  auto h = co_await weft::handle::current().pool("blocking").admit([probe = lifetime_probe(live), name] {
+    return name + ",";
+  });
+  co_return co_await h;
+}
+
+TEST(CoAwaitTemporary, NamedClosureMovedIntoAdmitOnEveryCompiler) {
+  std::atomic<int> live{0};
+  std::string result;
+  {
+    auto rt = multi();
+    for (int i = 0; i < 100; ++i) result = rt.block_on(admit_named(live, "admitted, and long enough for the heap"));
+  }
+  EXPECT_EQ(result, "admitted, and long enough for the heap.");
+  EXPECT_EQ(live.load(), 0);
+}
+
+TEST(CoAwaitTemporary, CapturingLambdaInsideCoAwaitAdmit) {
+  SKIP_ON_GCC_PR100611();
+  std::atomic<int> live{0};
+  std::string result;
+  {
+    auto rt = multi();
+    for (int i = 0; i < 100; ++i) result = rt.block_on(admit_inline(live, "admitted inline, past the SSO limit"));
+  }
+  EXPECT_EQ(result, "admitted inline, past the SSO limit,");
   EXPECT_EQ(live.load(), 0);
 }
 
