@@ -247,6 +247,11 @@ private:
 /// std::logic_error outside a weft task; a join_error (cancelled) if the
 /// pool refused the job (after shutdown).
 ///
+/// Compilers: g++ 12 destroys a lambda written inside the co_await twice
+/// (GCC PR 100611, see spawn.hpp): harmless for one that captures by
+/// reference, as here; name a closure that owns captured values
+/// (`auto f = [s = std::move(s)] { ... }; co_await weft::run_blocking(std::move(f));`).
+///
 /// Example:
 ///     std::vector<std::byte> buffer(1 << 20);
 ///     std::size_t n = co_await weft::run_blocking([&] { return file.read(buffer); });
