@@ -14,9 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,19 +123,30 @@ struct gate {
 
 /// Another program that keeps every CPU busy (a fully loaded host): one
 /// child process per CPU the caller may use, pinned there, spinning until
-/// the object is destroyed.
+/// the object is destroyed. Tests that do this take turns (a lock on a file
+/// shared by every test process): under `ctest -j`, two of them at once
+/// would stack their loops, and each is written for its own load only.
 class busy_loops_on_every_cpu {
 public:
   /// `per_cpu` loops pinned to each CPU the caller may use.
   explicit busy_loops_on_every_cpu(int per_cpu = 1) {
+    const char* dir = std::getenv("TMPDIR");
+    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/weft-tests-busy-loops.lock";
+    turn_ = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);   // flock needs no write access
+    if (turn_ >= 0) flock(turn_, LOCK_EX);   // best effort: without it, the loops may stack
     cpu_set_t usable;
     if (pthread_getaffinity_np(pthread_self(), sizeof usable, &usable) != 0) return;
+    const pid_t parent = getpid();
     for (int loop = 0; loop < per_cpu * CPU_SETSIZE; ++loop) {
       const int cpu = loop % CPU_SETSIZE;
       if (!CPU_ISSET(cpu, &usable)) continue;
       const pid_t child = fork();
       if (child < 0) continue;
       if (child == 0) {   // only async-signal-safe calls here: pin, then spin until killed
+        // Killed with the test too if it crashes: an orphan would spin on,
+        // holding the turn every later test of this kind waits for.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(0);
         cpu_set_t one;
         CPU_ZERO(&one);
         CPU_SET(cpu, &one);
@@ -150,11 +164,13 @@ public:
       kill(child, SIGKILL);
       waitpid(child, nullptr, 0);
     }
+    if (turn_ >= 0) close(turn_);   // the children, which shared it, are gone: the turn passes
   }
   /// How many CPUs got a busy loop (all the caller may use, unless fork failed).
   std::size_t count() const noexcept { return children_.size(); }
 
 private:
+  int turn_ = -1;   // the locked file
   std::vector<pid_t> children_;
 };
 
