@@ -121,19 +121,36 @@ struct gate {
   }
 };
 
+/// A turn on the machine's CPUs, shared by every test process (a lock on a
+/// file): a test that loads every CPU on purpose, or times itself under a
+/// load it sets up, holds one, so that under `ctest -j` two of them never
+/// stack their loads — each is written for its own load only. One per test:
+/// a second in the same process would wait for the first forever.
+class cpu_turn {
+public:
+  cpu_turn() {
+    const char* dir = std::getenv("TMPDIR");
+    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/weft-tests-cpu-turn.lock";
+    fd_ = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);   // flock needs no write access
+    if (fd_ >= 0) flock(fd_, LOCK_EX);   // best effort: without it, loads may stack
+  }
+  cpu_turn(const cpu_turn&) = delete;
+  cpu_turn& operator=(const cpu_turn&) = delete;
+  ~cpu_turn() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+private:
+  int fd_ = -1;
+};
+
 /// Another program that keeps every CPU busy (a fully loaded host): one
 /// child process per CPU the caller may use, pinned there, spinning until
-/// the object is destroyed. Tests that do this take turns (a lock on a file
-/// shared by every test process): under `ctest -j`, two of them at once
-/// would stack their loops, and each is written for its own load only.
+/// the object is destroyed. Holds a cpu_turn meanwhile.
 class busy_loops_on_every_cpu {
 public:
   /// `per_cpu` loops pinned to each CPU the caller may use.
   explicit busy_loops_on_every_cpu(int per_cpu = 1) {
-    const char* dir = std::getenv("TMPDIR");
-    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/weft-tests-busy-loops.lock";
-    turn_ = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);   // flock needs no write access
-    if (turn_ >= 0) flock(turn_, LOCK_EX);   // best effort: without it, the loops may stack
     cpu_set_t usable;
     if (pthread_getaffinity_np(pthread_self(), sizeof usable, &usable) != 0) return;
     const pid_t parent = getpid();
@@ -164,13 +181,12 @@ public:
       kill(child, SIGKILL);
       waitpid(child, nullptr, 0);
     }
-    if (turn_ >= 0) close(turn_);   // the children, which shared it, are gone: the turn passes
-  }
+  }   // then turn_ passes (the children, which shared its file, are gone)
   /// How many CPUs got a busy loop (all the caller may use, unless fork failed).
   std::size_t count() const noexcept { return children_.size(); }
 
 private:
-  int turn_ = -1;   // the locked file
+  cpu_turn turn_;   // first: taken before the loops start
   std::vector<pid_t> children_;
 };
 

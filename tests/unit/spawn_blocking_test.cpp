@@ -347,6 +347,7 @@ TEST(SpawnBlocking, APoolLimitedByCpuRunsItsJobsOnAboutAsManyThreadsAsThereAreCp
   ASSERT_GE(rt.metrics().blocking_threads, 8u);
 
   std::atomic<bool> stop{false};
+  const weft::test::cpu_turn turn;   // its own hogs only
   std::vector<std::jthread> hogs;
   for (std::size_t i = 0; i < cpus + 2; ++i)
     hogs.emplace_back([&] {
