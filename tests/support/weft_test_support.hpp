@@ -8,9 +8,11 @@
 #include <coroutine>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <latch>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -129,8 +131,8 @@ struct gate {
 class cpu_turn {
 public:
   cpu_turn() {
-    const char* dir = std::getenv("TMPDIR");
-    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/weft-tests-cpu-turn.lock";
+    std::error_code error;   // best effort, as below
+    const auto path = std::filesystem::temp_directory_path(error) / "weft-tests-cpu-turn.lock";
     fd_ = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);   // flock needs no write access
     if (fd_ >= 0) flock(fd_, LOCK_EX);   // best effort: without it, loads may stack
   }

@@ -44,40 +44,38 @@ task<std::expected<std::string, weft::join_error>> greet_inline_join(std::atomic
   co_return co_await weft::spawn_blocking([probe = lifetime_probe(live), name] { return name + "?"; }).join();
 }
 
+// Awaits greet() `times` times on `rt`, then drops the runtime (waiting for
+// its pool threads), so that every copy of the closures is gone on return.
+template <class Greet>
+auto run_then_drop(weft::runtime rt, int times, Greet greet) {
+  decltype(rt.block_on(greet())) result{};
+  for (int i = 0; i < times; ++i) result = rt.block_on(greet());
+  return result;
+}
+
 TEST(CoAwaitTemporary, CapturingLambdaInsideCoAwaitOnMultiThread) {
   SKIP_ON_GCC_PR100611();
   std::atomic<int> live{0};
-  std::string result;
-  {
-    auto rt = multi();
-    result = rt.block_on(greet_inline(live, "a name longer than the small-string buffer"));
-  }
-  EXPECT_EQ(result, "a name longer than the small-string buffer!");
+  const std::string name = "a name longer than the small-string buffer";
+  EXPECT_EQ(run_then_drop(multi(), 1, [&] { return greet_inline(live, name); }), name + "!");
   EXPECT_EQ(live.load(), 0) << "every copy of the closure destroyed exactly once";
 }
 
 TEST(CoAwaitTemporary, CapturingLambdaInsideCoAwaitOnCurrentThread) {
   SKIP_ON_GCC_PR100611();
   std::atomic<int> live{0};
-  std::string result;
-  {
-    auto rt = single();
-    for (int i = 0; i < 100; ++i) result = rt.block_on(greet_inline(live, "again and again, past the SSO limit"));
-  }
-  EXPECT_EQ(result, "again and again, past the SSO limit!");
+  const std::string name = "again and again, past the SSO limit";
+  EXPECT_EQ(run_then_drop(single(), 100, [&] { return greet_inline(live, name); }), name + "!");
   EXPECT_EQ(live.load(), 0);
 }
 
 TEST(CoAwaitTemporary, CapturingLambdaInsideCoAwaitJoin) {
   SKIP_ON_GCC_PR100611();
   std::atomic<int> live{0};
-  std::expected<std::string, weft::join_error> result;
-  {
-    auto rt = multi();
-    result = rt.block_on(greet_inline_join(live, "joined, and long enough to live on the heap"));
-  }
+  const std::string name = "joined, and long enough to live on the heap";
+  const auto result = run_then_drop(multi(), 1, [&] { return greet_inline_join(live, name); });
   ASSERT_TRUE(result.has_value());
-  EXPECT_EQ(*result, "joined, and long enough to live on the heap?");
+  EXPECT_EQ(*result, name + "?");
   EXPECT_EQ(live.load(), 0);
 }
 
@@ -98,24 +96,16 @@ task<std::string> admit_inline(std::atomic<int>& live, std::string name) {
 
 TEST(CoAwaitTemporary, NamedClosureMovedIntoAdmitOnEveryCompiler) {
   std::atomic<int> live{0};
-  std::string result;
-  {
-    auto rt = multi();
-    for (int i = 0; i < 100; ++i) result = rt.block_on(admit_named(live, "admitted, and long enough for the heap"));
-  }
-  EXPECT_EQ(result, "admitted, and long enough for the heap.");
+  const std::string name = "admitted, and long enough for the heap";
+  EXPECT_EQ(run_then_drop(multi(), 100, [&] { return admit_named(live, name); }), name + ".");
   EXPECT_EQ(live.load(), 0);
 }
 
 TEST(CoAwaitTemporary, CapturingLambdaInsideCoAwaitAdmit) {
   SKIP_ON_GCC_PR100611();
   std::atomic<int> live{0};
-  std::string result;
-  {
-    auto rt = multi();
-    for (int i = 0; i < 100; ++i) result = rt.block_on(admit_inline(live, "admitted inline, past the SSO limit"));
-  }
-  EXPECT_EQ(result, "admitted inline, past the SSO limit,");
+  const std::string name = "admitted inline, past the SSO limit";
+  EXPECT_EQ(run_then_drop(multi(), 100, [&] { return admit_inline(live, name); }), name + ",");
   EXPECT_EQ(live.load(), 0);
 }
 

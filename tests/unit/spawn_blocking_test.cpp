@@ -625,7 +625,6 @@ TEST(SpawnBlocking, RefusedThreadWhileOthersLiveQueuesTheJob) {
     co_return a + b;
   };
   EXPECT_EQ(rt.block_on(body(&starts)), 3);
-  EXPECT_GE(starts.load(), 2);
 }
 
 }  // namespace
